@@ -1,0 +1,106 @@
+"""Artifacts, the references between them, and the graph every capability reads."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from llmops_ci.artifacts.yamlsource import JsonPath, ParsedYaml
+from llmops_ci.findings import Finding, Position
+
+#: Kind -> prefix used in git tags and in ``prefix/name`` references.
+KIND_PREFIXES: dict[str, str] = {
+    "Prompt": "prompts",
+    "GuardrailPolicy": "policies",
+    "RagPipeline": "rag",
+    "EvalSuite": "suites",
+    "Environment": "environments",
+}
+PREFIX_KINDS = {prefix: kind for kind, prefix in KIND_PREFIXES.items()}
+
+
+@dataclass(eq=False)
+class Artifact:
+    """One artifact file; compared and hashed by identity."""
+
+    path: Path
+    rel: str
+    text: str = ""
+    parsed: ParsedYaml | None = None
+    kind: str | None = None
+    name: str | None = None
+    problems: list[Finding] = field(default_factory=list)
+
+    @property
+    def valid(self) -> bool:
+        """Parsed and schema-valid: rules may trust the shape of ``data``."""
+        return self.parsed is not None and not self.problems
+
+    @property
+    def data(self) -> dict[str, Any]:
+        if self.parsed is None or not isinstance(self.parsed.data, dict):
+            return {}
+        return self.parsed.data
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        spec = self.data.get("spec")
+        return spec if isinstance(spec, dict) else {}
+
+    @property
+    def ref(self) -> str:
+        return f"{self.kind}/{self.name}"
+
+    def position(self, path: JsonPath, *, key: bool = False) -> Position:
+        if self.parsed is None:
+            return Position(1, 1)
+        return self.parsed.position_of(path, key=key)
+
+
+@dataclass
+class Reference:
+    """``source`` names ``target_name`` (an artifact of ``target_kind``, or a file) at path ``at``."""
+
+    source: Artifact
+    at: JsonPath
+    target_kind: str
+    target_name: str
+    targets: list[Artifact] = field(default_factory=list)
+    file: Path | None = None
+
+    @property
+    def is_file(self) -> bool:
+        return self.target_kind == "file"
+
+    @property
+    def resolved(self) -> bool:
+        if self.is_file:
+            return self.file is not None and self.file.is_file()
+        return bool(self.targets)
+
+
+@dataclass
+class Graph:
+    root: Path
+    project: Artifact | None
+    artifacts: list[Artifact]
+    references: list[Reference] = field(default_factory=list)
+    by_name: dict[tuple[str, str], list[Artifact]] = field(default_factory=lambda: defaultdict(list))
+
+    def of_kind(self, kind: str, *, valid_only: bool = True) -> Iterator[Artifact]:
+        for artifact in self.artifacts:
+            if artifact.kind == kind and (artifact.valid or not valid_only):
+                yield artifact
+
+    def get(self, kind: str, name: str) -> Artifact | None:
+        found = self.by_name.get((kind, name))
+        return found[0] if found else None
+
+    def references_from(self, artifact: Artifact) -> list[Reference]:
+        return [ref for ref in self.references if ref.source is artifact]
+
+    def referrers_of(self, artifact: Artifact) -> list[Artifact]:
+        return [ref.source for ref in self.references if any(t is artifact for t in ref.targets)]

@@ -1,0 +1,159 @@
+"""The command line: click only. Each command parses options and calls ``commands.<name>.run(...)``.
+
+Exit codes: 0 ok; 1 findings, failed cases or gates; 2 command-line misuse or unreadable llmops.yaml;
+3 internal error; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from pathlib import Path
+
+import click
+
+from llmops_ci import __version__
+from llmops_ci.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, LlmopsError
+
+FORMAT_CHOICES = ("auto", "text", "json", "github", "sarif")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "--version", "-V", prog_name="llmops-ci")
+def cli() -> None:
+    """Git-native CI/CD for prompts, guardrail policies, RAG configs and eval suites.
+
+    Artifacts are YAML files (apiVersion: llmops-ci/v1) found under the paths of llmops.yaml.
+    """
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--project",
+    "-C",
+    type=click.Path(path_type=Path),
+    help="Repository root holding llmops.yaml (default: found above PATH or the working directory).",
+)
+@click.option(
+    "--select",
+    multiple=True,
+    metavar="CODES",
+    help="Only these rule codes or prefixes, comma-separated (e.g. S,R001). Overrides llmops.yaml.",
+)
+@click.option("--ignore", multiple=True, metavar="CODES", help="Skip these rule codes or prefixes.")
+@click.option("--strict", is_flag=True, help="Warnings fail too (exit 1).")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(FORMAT_CHOICES),
+    default="auto",
+    show_default=True,
+    help="auto is github when GITHUB_ACTIONS=true, else text.",
+)
+def lint(
+    paths: tuple[Path, ...],
+    project: Path | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    strict: bool,
+    output_format: str,
+) -> None:
+    """Validate artifacts against their schemas and run the lint rules.
+
+    With no PATH, the whole repository. With files, those files plus what they reference and what
+    references them (a prompt change can break a suite). Suppress one finding with a comment
+    `# llmops-ci: disable=CODE` on its line or the line above; a whole file with `disable-file=CODE`.
+    """
+    from llmops_ci.commands import lint as command
+
+    sys.exit(
+        command.run(
+            list(paths),
+            project=project,
+            select=select,
+            ignore=ignore,
+            strict=strict,
+            output_format=output_format,
+        )
+    )
+
+
+@cli.command()
+@click.argument("code", required=False)
+@click.option("--list", "list_rules", is_flag=True, help="List every rule.")
+@click.option("--markdown", is_flag=True, help="With --list: a Markdown table (the README's rule list).")
+def rule(code: str | None, list_rules: bool, markdown: bool) -> None:
+    """Print the documentation of rule CODE, or list the rules."""
+    from llmops_ci.commands import rule as command
+
+    sys.exit(command.run(code, list_rules=list_rules, markdown=markdown))
+
+
+@cli.command()
+@click.argument("kind", required=False)
+@click.option(
+    "--output-dir",
+    type=click.Path(path_type=Path),
+    help="Write every schema into this directory (for editors' yaml-language-server).",
+)
+def schema(kind: str | None, output_dir: Path | None) -> None:
+    """Print the JSON Schema of KIND (Prompt, EvalSuite, ...); no KIND lists the kinds."""
+    from llmops_ci.commands import schema as command
+
+    sys.exit(command.run(kind, output_dir=output_dir))
+
+
+@cli.command()
+@click.argument("directory", default=".", type=click.Path(path_type=Path))
+def init(directory: Path) -> None:
+    """Scaffold a minimal repository in DIRECTORY that lints clean. Never overwrites a file."""
+    from llmops_ci.commands import init as command
+
+    sys.exit(command.run(directory))
+
+
+@cli.command()
+def metrics() -> None:
+    """List the metrics thresholds and gates can name, with direction and unit."""
+    from llmops_ci.commands import catalog
+
+    sys.exit(catalog.run_metrics())
+
+
+@cli.command()
+def assertions() -> None:
+    """List the assertion types eval suites can use."""
+    from llmops_ci.commands import catalog
+
+    sys.exit(catalog.run_assertions())
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run click without its own exit handling so every exit code is ours."""
+    try:
+        cli.main(args=argv, prog_name="llmops-ci", standalone_mode=False)
+    except click.exceptions.Exit as done:
+        return done.exit_code
+    except click.ClickException as error:
+        error.show()
+        return EXIT_USAGE
+    except LlmopsError as error:
+        click.echo(f"llmops-ci: {error}", err=True)
+        return error.exit_code
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        click.echo("llmops-ci: interrupted", err=True)
+        return EXIT_INTERRUPTED
+    except SystemExit as done:
+        return done.code if isinstance(done.code, int) else 0
+    except BrokenPipeError:
+        return 0
+    except Exception:
+        click.echo("llmops-ci: internal error (please report it with the trace below)", err=True)
+        traceback.print_exc()
+        return EXIT_INTERNAL
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

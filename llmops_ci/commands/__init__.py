@@ -1,0 +1,1 @@
+"""One module per subcommand: ``run(...) -> int`` (the exit code). No click in here."""

@@ -1,0 +1,1 @@
+"""The eval engine: planning, running, caching, assertions and metrics. litellm is imported lazily."""

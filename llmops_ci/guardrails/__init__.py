@@ -1,0 +1,1 @@
+"""Guardrail policies and their checks (the deterministic detectors are under ``checks/``)."""

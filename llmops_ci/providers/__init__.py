@@ -1,0 +1,1 @@
+"""Model providers: the litellm adapter and offline baselines. Nothing here imports litellm at import time."""

@@ -1,0 +1,143 @@
+"""Facts about models (context window, prices) without importing litellm.
+
+litellm ships its model table as a JSON data file; we read that file directly (``import litellm`` costs
+seconds and may reach the network). Without litellm, a small built-in table covers common families and
+every answer is marked approximate.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+LITELLM_TABLE = "model_prices_and_context_window_backup.json"
+
+# Context windows of common model families (prefix after the provider), for when litellm is absent.
+BUILTIN_CONTEXT_WINDOWS: tuple[tuple[str, int], ...] = (
+    ("gpt-4.1", 1_047_576),
+    ("gpt-4o", 128_000),
+    ("gpt-4-turbo", 128_000),
+    ("gpt-4-32k", 32_768),
+    ("gpt-4", 8_192),
+    ("gpt-3.5-turbo", 16_385),
+    ("gpt-5", 400_000),
+    ("o1", 200_000),
+    ("o3", 200_000),
+    ("o4", 200_000),
+    ("claude", 200_000),
+    ("gemini-1.5-pro", 2_097_152),
+    ("gemini", 1_048_576),
+    ("mistral-large", 128_000),
+    ("mistral", 32_000),
+    ("llama-3", 8_192),
+    ("llama3", 8_192),
+    ("command-r", 128_000),
+)
+_PINNED = re.compile(
+    r"(?:\d{4}-\d{2}-\d{2}|(?<!\d)20\d{6}(?!\d)|[-@]\d{4}(?:$|[-:])|-\d{3}$|:\d+$|-v\d+:\d+|@\d{8})"
+)
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    model: str
+    context_window: int | None
+    max_output_tokens: int | None = None
+    input_cost_per_token: float | None = None
+    output_cost_per_token: float | None = None
+    approximate: bool = False
+
+
+def is_local(model: str) -> bool:
+    return model.startswith("local/")
+
+
+def is_pinned(model: str) -> bool:
+    """A dated snapshot (``-2024-07-18``, ``-20241022``, ``-0125``, ``@20240620``, ``-001``, ``:2``)."""
+    return is_local(model) or (bool(_PINNED.search(model)) and "latest" not in model)
+
+
+def litellm_table_path() -> Path | None:
+    try:
+        spec = importlib.util.find_spec("litellm")
+    except (ImportError, ValueError):
+        return None
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        candidate = Path(location) / LITELLM_TABLE
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+@cache
+def _litellm_table() -> dict[str, Any] | None:
+    path = litellm_table_path()
+    if path is None:
+        return None
+    with path.open(encoding="utf-8") as handle:
+        table: dict[str, Any] = json.load(handle)
+    return table
+
+
+def _entry(table: dict[str, Any], model: str) -> dict[str, Any] | None:
+    candidates = [model]
+    if "/" in model:
+        candidates.append(model.split("/", 1)[1])
+    for candidate in candidates:
+        entry = table.get(candidate)
+        if isinstance(entry, dict):
+            return entry
+    return None
+
+
+def _window(entry: dict[str, Any]) -> int | None:
+    for key in ("max_input_tokens", "max_tokens"):
+        value = entry.get(key)
+        if isinstance(value, int):
+            return value
+    return None
+
+
+def model_info(model: str) -> ModelInfo:
+    table = _litellm_table()
+    if table is not None:
+        entry = _entry(table, model)
+        if entry is not None:
+            output = entry.get("max_output_tokens")
+            return ModelInfo(
+                model,
+                _window(entry),
+                output if isinstance(output, int) else None,
+                entry.get("input_cost_per_token"),
+                entry.get("output_cost_per_token"),
+            )
+    bare = model.split("/", 1)[-1]
+    for prefix, window in BUILTIN_CONTEXT_WINDOWS:
+        if bare.startswith(prefix):
+            return ModelInfo(model, window, approximate=True)
+    return ModelInfo(model, None, approximate=True)
+
+
+def count_tokens(text: str) -> tuple[int, bool]:
+    """(tokens, approximate). Exact with tiktoken's cl100k_base when litellm's bundled copy is on disk,
+    else len/4. Never downloads an encoding."""
+    table = litellm_table_path()
+    try:
+        if table is None:
+            raise ImportError
+        cache_dir = table.parent / "litellm_core_utils" / "tokenizers"
+        if not (cache_dir / "9b5ad71b2ce5302211f9c61530b329a4922fc6a4").is_file():
+            raise ImportError
+        os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(cache_dir))
+        import tiktoken
+
+        encoding = tiktoken.get_encoding("cl100k_base")
+    except Exception:
+        return (len(text) + 3) // 4, True
+    return len(encoding.encode(text, disallowed_special=())), False
