@@ -59,6 +59,32 @@ class Artifact:
             return Position(1, 1)
         return self.parsed.position_of(path, key=key)
 
+    def position_in_string(self, path: JsonPath, offset: int) -> Position:
+        """Where character ``offset`` of the string value at ``path`` is written in the file. Exact for
+        plain and block scalars and for quoted strings without escapes; else the nearest line start."""
+        if self.parsed is None or path not in self.parsed.value_positions:
+            return self.position(path)
+        scalar = self.parsed.value_positions[path]
+        value = self.data_at(path)
+        before = value[:offset] if isinstance(value, str) else ""
+        line_in_value, col_in_line = before.count("\n"), len(before) - (before.rfind("\n") + 1)
+        start = scalar.position
+        if scalar.style in ("|", ">"):
+            line = start.line + 1 + line_in_value
+            lines = self.text.splitlines()
+            text = lines[line - 1] if 0 < line <= len(lines) else ""
+            return Position(line, len(text) - len(text.lstrip()) + 1 + col_in_line)
+        if line_in_value:
+            return Position(start.line + line_in_value, 1)
+        quote = 1 if scalar.style in ("'", '"') else 0
+        return Position(start.line, start.col + quote + col_in_line)
+
+    def data_at(self, path: JsonPath) -> Any:
+        value: Any = self.data
+        for part in path:
+            value = value[part]
+        return value
+
 
 @dataclass
 class Reference:

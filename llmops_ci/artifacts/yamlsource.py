@@ -114,9 +114,11 @@ class _Builder:
     def build(self, node: yaml.Node, path: JsonPath) -> Any:
         self.nodes_seen += 1
         if self.nodes_seen > MAX_NODES:
+            top = path[:1]
             raise YamlProblem(
-                f"YAML aliases expand to more than {MAX_NODES:,} values",
-                _mark_position(node.start_mark),
+                f"YAML aliases expand to more than {MAX_NODES:,} values"
+                + (f" under {top[0]}" if top else ""),
+                self.parsed.key_positions.get(top, _mark_position(node.start_mark)),
                 "aliases that expand this far look like an alias bomb: write the values out plainly",
             )
         style = node.style if isinstance(node, yaml.ScalarNode) else None
@@ -182,6 +184,15 @@ class _Builder:
         return merged
 
 
+def _document_start(text: str, content_line: int) -> Position:
+    """The ``---`` line that opens the document whose content starts at 0-based ``content_line``."""
+    lines = text.splitlines()
+    for number in range(min(content_line, len(lines) - 1), -1, -1):
+        if lines[number].startswith("---"):
+            return Position(number + 1, 1)
+    return Position(content_line + 1, 1)
+
+
 def parse_yaml(text: str) -> ParsedYaml:
     """Parse exactly one YAML document; raise :class:`YamlProblem` for anything else."""
     try:
@@ -200,7 +211,7 @@ def parse_yaml(text: str) -> ParsedYaml:
     if second is not None:
         raise YamlProblem(
             "the file holds more than one YAML document",
-            _mark_position(second.start_mark),
+            _document_start(text, second.start_mark.line),
             "keep one artifact per file: move each document after '---' into its own file",
             code="Y002",
         )

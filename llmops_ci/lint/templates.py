@@ -66,15 +66,8 @@ def prompt_templates(artifact: Artifact) -> Iterator[tuple[JsonPath, ParsedTempl
 
 
 def line_in_file(artifact: Artifact, path: JsonPath, template_line: int) -> Position:
-    """Map a line of a template to the file: block scalars start on the next line."""
-    if artifact.parsed is None or path not in artifact.parsed.value_positions:
-        return artifact.position(path)
-    scalar = artifact.parsed.value_positions[path]
-    if scalar.style in ("|", ">"):
-        line = scalar.position.line + template_line
-        lines = artifact.text.splitlines()
-        text = lines[line - 1] if 0 < line <= len(lines) else ""
-        return Position(line, len(text) - len(text.lstrip()) + 1)
-    if template_line == 1:
-        return scalar.position
-    return Position(scalar.position.line + template_line - 1, 1)
+    """Where line ``template_line`` (1-based) of the template at ``path`` is written."""
+    source = artifact.data_at(path)
+    lines = source.split("\n") if isinstance(source, str) else []
+    offset = sum(len(line) + 1 for line in lines[: max(template_line - 1, 0)])
+    return artifact.position_in_string(path, offset)

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from llmops_ci.guardrails.checks import load_check
-from llmops_ci.lint.rule import Hit, LintContext, Severity, hit
+from llmops_ci.lint.rule import Hit, LintContext, Severity
 from llmops_ci.lint.rules._strings import redact, strings_in
 
 CODE = "P002"
@@ -38,9 +38,9 @@ def check(context: LintContext) -> Iterator[Hit]:
     for artifact in prompts:
         for path, text in strings_in(artifact.spec, ("spec",)):
             for detection in secrets.find(text):
-                yield hit(
+                yield Hit(
                     artifact,
-                    path,
+                    artifact.position_in_string(path, detection.start),
                     f"{detection.entity} found in the prompt ({redact(detection.text)})",
                     "remove the credential and rotate it; read secrets from the environment",
                 )

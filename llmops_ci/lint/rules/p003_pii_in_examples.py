@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from llmops_ci.guardrails.checks import load_check
-from llmops_ci.lint.rule import Hit, LintContext, Severity, hit
+from llmops_ci.lint.rule import Hit, LintContext, Severity
 from llmops_ci.lint.rules._strings import redact, strings_in
 
 CODE = "P003"
@@ -40,9 +40,9 @@ def check(context: LintContext) -> Iterator[Hit]:
     for artifact in prompts:
         for path, text in strings_in(artifact.spec["examples"], ("spec", "examples")):
             for detection in pii.find(text):
-                yield hit(
+                yield Hit(
                     artifact,
-                    path,
+                    artifact.position_in_string(path, detection.start),
                     f"{detection.entity} in a few-shot example ({redact(detection.text, 3)})",
                     "replace it with a synthetic or placeholder value",
                 )
