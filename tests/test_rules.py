@@ -30,7 +30,9 @@ def _load_cases() -> list[Any]:
 @pytest.mark.parametrize(("code", "case"), _load_cases())
 def test_rule_case(code: str, case: dict[str, Any], tmp_path: Path) -> None:
     files = dict(case["files"])
-    files.setdefault("llmops.yaml", "apiVersion: llmops-ci/v1\nkind: Project\nmetadata: {name: t}\nspec: {}\n")
+    files.setdefault(
+        "llmops.yaml", "apiVersion: llmops-ci/v1\nkind: Project\nmetadata: {name: t}\nspec: {}\n"
+    )
     root = write_files(tmp_path, files)
     findings = [f for f in lint_repo(root) if f.code == code]
     got = sorted(_relative(f.path, root) + f":{f.line}:{f.col}" for f in findings)

@@ -84,15 +84,16 @@ def load_project(root: Path) -> ProjectConfig:
     if not path.is_file():
         return config
     artifact = load_file(path, config.root, explicit=True, max_bytes=DEFAULT_MAX_FILE_BYTES)
-    if artifact is not None and artifact.kind not in (None, "Project") and not artifact.problems:
-        artifact.problems.append(
+    if artifact is not None and artifact.kind not in (None, "Project"):
+        artifact.problems.insert(
+            0,
             Finding(
                 artifact.rel,
                 artifact.position(("kind",)),
                 "S001",
                 f"{PROJECT_FILE} must be kind Project, found {artifact.kind!r}",
                 hint="set kind: Project",
-            )
+            ),
         )
     if artifact is None or artifact.problems:
         problems = artifact.problems if artifact is not None else []
