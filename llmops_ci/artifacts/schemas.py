@@ -65,7 +65,10 @@ def validator_for(kind: str) -> Draft202012Validator:
 
 
 def did_you_mean(word: str, choices: Any) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    options = [str(choice) for choice in choices]
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    if not close:
+        close = [option for option in options if word and option.lower().startswith(word.lower())][:1]
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 

@@ -11,6 +11,7 @@ from llmops_ci.lint.rules import (
     e004_unknown_assertion,
     e005_threshold_direction,
     e006_uncovered_prompt,
+    g001_unknown_check,
     m001_unpinned_model,
     m002_context_window,
     p001_example_schema,
@@ -50,6 +51,7 @@ _MODULES = (
     e004_unknown_assertion,
     e005_threshold_direction,
     e006_uncovered_prompt,
+    g001_unknown_check,
     c001_chunk_overlap,
 )
 

@@ -35,7 +35,7 @@ NAME = "context-window"
 SEVERITY = Severity.ERROR
 SUMMARY = "Rendered prompt plus max_tokens exceeds the model's context window"
 
-SMALLEST_WINDOW = 2048  # below this many characters in all, no model's window can be exceeded
+SMALLEST_WINDOW = 4096  # no current chat model has a smaller context window
 
 
 def _worst_case_chars(artifact: Artifact) -> tuple[str, int]:
@@ -63,15 +63,19 @@ def check(context: LintContext) -> Iterator[Hit]:
         params = params_of(ref)
         max_tokens = int(params.get("max_tokens") or params.get("max_completion_tokens") or 0)
         fixed, variable_chars = _worst_case_chars(artifact)
-        if len(fixed) + variable_chars + max_tokens < SMALLEST_WINDOW:
-            continue
+        variable_tokens = (variable_chars + 3) // 4
+        # A token is at least one character, so len(fixed) bounds the fixed part: only when that bound
+        # could overflow a window is the model table read and are tokens counted (tiktoken loads slowly).
+        upper_bound = len(fixed) + variable_tokens + max_tokens
         declared = ref.get("context_window") if isinstance(ref, dict) else None
+        if upper_bound <= (declared or SMALLEST_WINDOW):
+            continue
         info = model_info(model)
         window = declared or info.context_window
-        if window is None:
+        if window is None or upper_bound <= window:
             continue
         fixed_tokens, approximate = count_tokens(fixed)
-        needed = fixed_tokens + (variable_chars + 3) // 4 + max_tokens
+        needed = fixed_tokens + variable_tokens + max_tokens
         if needed <= window:
             continue
         approximate = approximate or (info.approximate and not declared)
@@ -84,7 +88,7 @@ def check(context: LintContext) -> Iterator[Hit]:
             artifact,
             ("spec", "model"),
             f"prompt may need {needed:,} tokens (templates {fixed_tokens:,} + inputs up to "
-            f"{(variable_chars + 3) // 4:,} + max_tokens {max_tokens:,}), over the {window:,}-token context "
+            f"{variable_tokens:,} + max_tokens {max_tokens:,}), over the {window:,}-token context "
             f"window of {model}{note}",
             "lower maxLength of the inputs or max_tokens, or use a model with a larger window",
         )
