@@ -145,24 +145,67 @@ def test_version_and_help(capsys: pytest.CaptureFixture[str]) -> None:
 # --- bad input files named on the command line -----------------------------------------------------
 
 
+DECLARED_PATHS = PROJECT.replace(
+    "spec: {}", 'spec: {paths: {include: ["prompts/**/*.yaml", "evals/**/*.yaml"]}}'
+)
+
+
+@pytest.mark.parametrize("named", [True, False])
 @pytest.mark.parametrize(
     ("content", "code", "fragment"),
     [
         (b"", "Y002", "the file is empty"),
+        (b"# only a comment\n", "Y002", "the file is empty"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "Y002", "binary"),
         (b"apiVersion: llmops-ci/v1\nkind: Prompt\nmetadata: {name: caf\xe9}\n", "Y002", "not UTF-8"),
-        (b"just a string\x00", "Y002", "binary"),
+        (b"title: notes\n", "S001", "missing required key 'apiVersion'"),
     ],
 )
-def test_bad_files_named_explicitly(
-    write_repo: WriteRepo, capsys: pytest.CaptureFixture[str], content: bytes, code: str, fragment: str
+def test_bad_files_in_declared_artifact_paths(
+    write_repo: WriteRepo,
+    capsys: pytest.CaptureFixture[str],
+    content: bytes,
+    code: str,
+    fragment: str,
+    named: bool,
 ) -> None:
-    root = write_repo({"prompts/bad.yaml": content})
-    exit_code, out, err = run_cli(["lint", str(root / "prompts/bad.yaml"), "--format", "text"], capsys)
+    """Where llmops.yaml declares its artifact paths, every YAML file there must be an artifact."""
+    root = write_repo({"llmops.yaml": DECLARED_PATHS, "prompts/bad.yaml": content, "notes/empty.yaml": b""})
+    target = root / "prompts/bad.yaml" if named else root
+    exit_code, out, err = run_cli(["lint", str(target), "--format", "text"], capsys)
     assert exit_code == 1, out + err
-    match = LOCATION.search(out)
-    assert match is not None and match["code"] == code and fragment in out
-    assert "help:" in out
+    match = next(LOCATION.finditer(out))
+    assert match["path"].endswith("prompts/bad.yaml") and match["code"] == code and fragment in out
+    assert "help:" in out and "notes/empty.yaml" not in out
+
+
+def test_files_outside_declared_paths_are_not_artifacts(
+    write_repo: WriteRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = write_repo(
+        {
+            "llmops.yaml": DECLARED_PATHS,
+            "deploy/values.yaml": b"",
+            "deploy/project.yaml": b"apiVersion: project.openshift.io/v1\nkind: Project\nmetadata: {}\n",
+            "prompts/p.yaml": GOOD_PROMPT,
+            "evals/s.yaml": GOOD_SUITE,
+        }
+    )
+    named = [
+        str(root / "deploy/values.yaml"),
+        str(root / "deploy/project.yaml"),
+        str(root / "prompts/p.yaml"),
+    ]
+    exit_code, out, _ = run_cli(["lint", *named, "--format", "text"], capsys)
+    assert exit_code == 0 and "All checks passed: 2 artifact files linted." in out
+
+
+def test_binary_artifact_found_by_discovery(
+    write_repo: WriteRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = write_repo({"prompts/p.yaml": b"apiVersion: llmops-ci/v1\nkind: Prompt\x00\x01"})
+    exit_code, out, _ = run_cli(["lint", str(root), "--format", "text"], capsys)
+    assert exit_code == 1 and "prompts/p.yaml:1:1: Y002 the file is binary" in out
 
 
 def test_a_five_megabyte_artifact_is_a_finding_not_a_hang(

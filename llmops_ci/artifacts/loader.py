@@ -6,6 +6,7 @@ import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +32,8 @@ DEFAULT_EXCLUDE = (
     "dist/**",
 )
 DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024
-_ARTIFACT_MARKER = re.compile(
-    rb"llmops-ci/|^kind:[ \t]*[\"']?(" + "|".join(schemas.KIND_SCHEMAS).encode() + rb")\b", re.M
-)
+YAML_SUFFIXES = (".yaml", ".yml")
+_ARTIFACT_MARKER = re.compile(rb"^apiVersion:[ \t]*[\"']?llmops-ci/", re.M)
 
 
 @dataclass
@@ -54,6 +54,30 @@ class ProjectConfig:
     def defaults(self) -> dict[str, Any]:
         defaults = self.spec.get("defaults")
         return defaults if isinstance(defaults, dict) else {}
+
+    @property
+    def declares_paths(self) -> bool:
+        """llmops.yaml names its artifact paths: every YAML file there must then be an artifact."""
+        return self.include != DEFAULT_INCLUDE
+
+    @cached_property
+    def _include(self) -> re.Pattern[str]:
+        return _matcher(self.include)
+
+    @cached_property
+    def _exclude(self) -> re.Pattern[str]:
+        return _matcher(self.exclude)
+
+    def selects(self, path: Path) -> bool:
+        """Whether the include globs select ``path`` and the exclude globs do not."""
+        try:
+            relative = path.resolve().relative_to(self.root).as_posix()
+        except ValueError:
+            return False
+        return bool(self._include.match(relative)) and not self._exclude.match(relative)
+
+    def excludes_directory(self, relative_dir: str) -> bool:
+        return bool(self._exclude.match(f"{relative_dir}/x"))
 
 
 def find_root(start: Path) -> Path | None:
@@ -83,7 +107,7 @@ def load_project(root: Path) -> ProjectConfig:
     path = config.root / PROJECT_FILE
     if not path.is_file():
         return config
-    artifact = load_file(path, config.root, explicit=True, max_bytes=DEFAULT_MAX_FILE_BYTES)
+    artifact = load_file(path, config.root, must_be_artifact=True, max_bytes=DEFAULT_MAX_FILE_BYTES)
     if artifact is not None and artifact.kind not in (None, "Project"):
         artifact.problems.insert(
             0,
@@ -139,15 +163,14 @@ def _matcher(patterns: Iterable[str]) -> re.Pattern[str]:
 
 def discover(config: ProjectConfig) -> Iterator[Path]:
     """YAML files under the root that the Project's include globs select and exclude globs do not."""
-    include, exclude = _matcher(config.include), _matcher(config.exclude)
     for directory, dirnames, filenames in os.walk(config.root):
         rel_dir = Path(directory).relative_to(config.root).as_posix()
         prefix = "" if rel_dir == "." else rel_dir + "/"
-        dirnames[:] = sorted(d for d in dirnames if not exclude.match(f"{prefix}{d}/x"))
+        dirnames[:] = sorted(d for d in dirnames if not config.excludes_directory(prefix + d))
         for filename in sorted(filenames):
-            rel = prefix + filename
-            if include.match(rel) and not exclude.match(rel):
-                yield Path(directory) / filename
+            path = Path(directory) / filename
+            if path.suffix in YAML_SUFFIXES and config.selects(path):
+                yield path
 
 
 def _problem(artifact: Artifact, code: str, message: str, position: Position, hint: str = "") -> Artifact:
@@ -180,15 +203,19 @@ def _decode(artifact: Artifact, raw: bytes) -> str | None:
         return None
 
 
-def load_file(path: Path, root: Path, *, explicit: bool, max_bytes: int) -> Artifact | None:
-    """One artifact, with its load problems; ``None`` when a discovered file is not an artifact at all."""
+def load_file(path: Path, root: Path, *, must_be_artifact: bool, max_bytes: int) -> Artifact | None:
+    """One artifact with its load problems; ``None`` for a YAML file that is not an artifact.
+
+    A file is an artifact when it starts a line with ``apiVersion: llmops-ci/``. Where llmops.yaml
+    declares its artifact paths (``must_be_artifact``), every file there is held to be one, so an empty,
+    binary or half-written file is reported instead of skipped.
+    """
     artifact = Artifact(path=path.resolve(), rel=display_path(path, root))
     try:
         raw = path.read_bytes()
     except OSError as error:
         return _problem(artifact, "Y002", f"cannot read the file: {error.strerror}", Position(1, 1))
-    looks_like_artifact = bool(_ARTIFACT_MARKER.search(raw))
-    if not looks_like_artifact and (not explicit or (raw.strip() and b"\x00" not in raw and _is_text(raw))):
+    if not must_be_artifact and not _ARTIFACT_MARKER.search(raw):
         return None
     if len(raw) > max_bytes:
         return _problem(
@@ -208,14 +235,6 @@ def load_file(path: Path, root: Path, *, explicit: bool, max_bytes: int) -> Arti
         return _problem(artifact, problem.code, problem.message, problem.position, problem.hint)
     _check_envelope(artifact)
     return artifact
-
-
-def _is_text(raw: bytes) -> bool:
-    try:
-        raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 def _check_envelope(artifact: Artifact) -> None:
@@ -271,18 +290,23 @@ def _check_envelope(artifact: Artifact) -> None:
 
 
 def load_graph(config: ProjectConfig, extra_files: Iterable[Path] = ()) -> Graph:
-    """Every artifact of the project, plus ``extra_files`` (named on the command line) wherever they are."""
+    """Every artifact of the project, plus ``extra_files`` (named on the command line) that lie outside
+    its root; named files inside the root count only where the include/exclude globs select them."""
     seen: dict[Path, Artifact | None] = {}
     if config.artifact is not None:
         seen[config.artifact.path] = config.artifact
     for path in extra_files:
         resolved = path.resolve()
-        if resolved not in seen:
-            seen[resolved] = load_file(path, config.root, explicit=True, max_bytes=config.max_file_bytes)
+        if resolved not in seen and not _is_below(resolved, config.root):
+            seen[resolved] = load_file(
+                path, config.root, must_be_artifact=False, max_bytes=config.max_file_bytes
+            )
     for path in discover(config):
         resolved = path.resolve()
         if resolved not in seen:
-            seen[resolved] = load_file(path, config.root, explicit=False, max_bytes=config.max_file_bytes)
+            seen[resolved] = load_file(
+                path, config.root, must_be_artifact=config.declares_paths, max_bytes=config.max_file_bytes
+            )
     artifacts = [artifact for artifact in seen.values() if artifact is not None]
     project = next((a for a in artifacts if a.path == (config.root / PROJECT_FILE).resolve()), None)
     graph = Graph(root=config.root, project=project, artifacts=artifacts)
@@ -291,3 +315,7 @@ def load_graph(config: ProjectConfig, extra_files: Iterable[Path] = ()) -> Graph
             graph.by_name[(artifact.kind, artifact.name)].append(artifact)
     link(graph)
     return graph
+
+
+def _is_below(path: Path, root: Path) -> bool:
+    return root == path or root in path.parents

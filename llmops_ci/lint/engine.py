@@ -85,24 +85,28 @@ class _Suppressions:
 
 
 def scope_for(graph: Graph, named: Iterable[Path]) -> set[Path] | None:
-    """Files to report on: the named ones, what they reference, and everything that (transitively) refers
-    to them. ``None`` means the whole repository."""
+    """Files to report on: the named ones, what they reference, everything that (transitively) refers to
+    them, and the sources of dangling references to their kinds (a renamed prompt breaks its suites).
+    ``None`` means the whole repository."""
     named_paths = {path.resolve() for path in named}
     if not named_paths:
         return None
-    files = [p for p in named_paths if p.is_file()]
+    files = {p for p in named_paths if p.is_file()}
     directories = [p for p in named_paths if p.is_dir()]
     chosen = {a for a in graph.artifacts if a.path in files or any(d in a.path.parents for d in directories)}
-    scope = {artifact.path for artifact in chosen} | set(files)
+    scope = {artifact.path for artifact in chosen} | files
     for artifact in chosen:
         for reference in graph.references_from(artifact):
             scope.update(target.path for target in reference.targets)
-    pending = list(chosen)
+    named_kinds = {artifact.kind for artifact in chosen}
+    pending = list(chosen) + [
+        ref.source for ref in graph.references if not ref.resolved and ref.target_kind in named_kinds
+    ]
     while pending:
         current = pending.pop()
+        scope.add(current.path)
         for referrer in graph.referrers_of(current):
             if referrer.path not in scope:
-                scope.add(referrer.path)
                 pending.append(referrer)
     return scope
 

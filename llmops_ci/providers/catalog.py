@@ -124,6 +124,22 @@ def model_info(model: str) -> ModelInfo:
     return ModelInfo(model, None, approximate=True)
 
 
+def _bundled_encoding(cache_dir: Path) -> Any:
+    """tiktoken's cl100k_base from litellm's bundled copy; the cache directory is set for this call only,
+    so a user's own TIKTOKEN_CACHE_DIR (which may lack the file) never leads to a download."""
+    import tiktoken
+
+    previous = os.environ.get("TIKTOKEN_CACHE_DIR")
+    os.environ["TIKTOKEN_CACHE_DIR"] = str(cache_dir)
+    try:
+        return tiktoken.get_encoding("cl100k_base")
+    finally:
+        if previous is None:
+            del os.environ["TIKTOKEN_CACHE_DIR"]
+        else:
+            os.environ["TIKTOKEN_CACHE_DIR"] = previous
+
+
 def count_tokens(text: str) -> tuple[int, bool]:
     """(tokens, approximate). Exact with tiktoken's cl100k_base when litellm's bundled copy is on disk,
     else len/4. Never downloads an encoding."""
@@ -134,10 +150,7 @@ def count_tokens(text: str) -> tuple[int, bool]:
         cache_dir = table.parent / "litellm_core_utils" / "tokenizers"
         if not (cache_dir / "9b5ad71b2ce5302211f9c61530b329a4922fc6a4").is_file():
             raise ImportError
-        os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(cache_dir))
-        import tiktoken
-
-        encoding = tiktoken.get_encoding("cl100k_base")
+        encoding = _bundled_encoding(cache_dir)
     except Exception:
         return (len(text) + 3) // 4, True
     return len(encoding.encode(text, disallowed_special=())), False
