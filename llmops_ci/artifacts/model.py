@@ -125,8 +125,17 @@ class Graph:
         found = self.by_name.get((kind, name))
         return found[0] if found else None
 
+    _outgoing: dict[Artifact, list[Reference]] = field(default_factory=lambda: defaultdict(list))
+    _incoming: dict[Artifact, list[Artifact]] = field(default_factory=lambda: defaultdict(list))
+
+    def add_reference(self, reference: Reference) -> None:
+        self.references.append(reference)
+        self._outgoing[reference.source].append(reference)
+        for target in reference.targets:
+            self._incoming[target].append(reference.source)
+
     def references_from(self, artifact: Artifact) -> list[Reference]:
-        return [ref for ref in self.references if ref.source is artifact]
+        return self._outgoing.get(artifact, [])
 
     def referrers_of(self, artifact: Artifact) -> list[Artifact]:
-        return [ref.source for ref in self.references if any(t is artifact for t in ref.targets)]
+        return self._incoming.get(artifact, [])

@@ -99,4 +99,4 @@ def link(graph: Graph) -> None:
                 reference.targets = list(
                     graph.by_name.get((reference.target_kind, reference.target_name), [])
                 )
-            graph.references.append(reference)
+            graph.add_reference(reference)

@@ -115,7 +115,7 @@ def run_rules(
     graph: Graph, config: ProjectConfig, selection: Selection, scope: set[Path] | None = None
 ) -> list[Finding]:
     context = LintContext(graph=graph, config=config)
-    suppressions: dict[int, _Suppressions] = {}
+    suppressions: dict[Artifact, _Suppressions] = {}
     findings: list[Finding] = []
     for rule in selection.rules():
         severity = selection.severity_of(rule)
@@ -124,7 +124,9 @@ def run_rules(
             if scope is not None and artifact.path not in scope:
                 continue
             finding = Finding(artifact.rel, found.position, rule.code, found.message, severity, found.hint)
-            marks = suppressions.setdefault(id(artifact), _Suppressions(artifact.text))
+            if artifact not in suppressions:
+                suppressions[artifact] = _Suppressions(artifact.text)
+            marks = suppressions[artifact]
             if not marks.suppressed(finding):
                 findings.append(finding)
     findings.sort(key=Finding.sort_key)

@@ -31,20 +31,19 @@ SUMMARY = "Artifacts reference each other in a cycle"
 
 
 def check(context: LintContext) -> Iterator[Hit]:
-    edges: dict[int, list[Reference]] = {}
-    for reference in context.graph.references:
-        edges.setdefault(id(reference.source), []).append(reference)
-    state: dict[int, int] = {}  # 1 = on the current path, 2 = done
-    reported: set[frozenset[int]] = set()
+    graph = context.graph
+    on_path: set[Artifact] = set()
+    done: set[Artifact] = set()
+    reported: set[frozenset[Artifact]] = set()
 
     def visit(artifact: Artifact, trail: list[tuple[Artifact, Reference]]) -> Iterator[Hit]:
-        state[id(artifact)] = 1
-        for reference in edges.get(id(artifact), []):
+        on_path.add(artifact)
+        for reference in graph.references_from(artifact):
             for target in reference.targets:
-                if state.get(id(target)) == 1:
+                if target in on_path:
                     loop = [*trail, (artifact, reference)]
                     start = next(i for i, (a, _) in enumerate(loop) if a is target)
-                    members = frozenset(id(a) for a, _ in loop[start:])
+                    members = frozenset(a for a, _ in loop[start:])
                     if members not in reported:
                         reported.add(members)
                         names = " -> ".join(a.ref for a, _ in loop[start:]) + f" -> {target.ref}"
@@ -54,10 +53,11 @@ def check(context: LintContext) -> Iterator[Hit]:
                             f"reference cycle: {names}",
                             "break the loop: one of these references must go",
                         )
-                elif state.get(id(target)) is None:
+                elif target not in done:
                     yield from visit(target, [*trail, (artifact, reference)])
-        state[id(artifact)] = 2
+        on_path.discard(artifact)
+        done.add(artifact)
 
-    for artifact in context.graph.artifacts:
-        if state.get(id(artifact)) is None:
+    for artifact in graph.artifacts:
+        if artifact not in done:
             yield from visit(artifact, [])
