@@ -7,15 +7,15 @@ Exit codes: 0 ok; 1 findings, failed cases or gates; 2 command-line misuse or un
 from __future__ import annotations
 
 import sys
-import traceback
 from pathlib import Path
 
 import click
 
 from llmops_ci import __version__
 from llmops_ci.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, LlmopsError
+from llmops_ci.report import LINT_REPORTERS
 
-FORMAT_CHOICES = ("auto", "text", "json", "github", "sarif")
+FORMAT_CHOICES = ("auto", *LINT_REPORTERS)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -149,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except Exception:
+        import traceback
+
         click.echo("llmops-ci: internal error (please report it with the trace below)", err=True)
         traceback.print_exc()
         return EXIT_INTERNAL

@@ -109,7 +109,7 @@ def load_project(root: Path) -> ProjectConfig:
         return config
     artifact = load_file(path, config.root, must_be_artifact=True, max_bytes=DEFAULT_MAX_FILE_BYTES)
     if artifact is not None and artifact.kind not in (None, "Project"):
-        artifact.problems.insert(
+        artifact.load_problems.insert(
             0,
             Finding(
                 artifact.rel,
@@ -174,7 +174,7 @@ def discover(config: ProjectConfig) -> Iterator[Path]:
 
 
 def _problem(artifact: Artifact, code: str, message: str, position: Position, hint: str = "") -> Artifact:
-    artifact.problems.append(Finding(artifact.rel, position, code, message, hint=hint))
+    artifact.load_problems.append(Finding(artifact.rel, position, code, message, hint=hint))
     return artifact
 
 
@@ -283,10 +283,6 @@ def _check_envelope(artifact: Artifact) -> None:
     metadata = data.get("metadata")
     if isinstance(metadata, dict) and isinstance(metadata.get("name"), str):
         artifact.name = metadata["name"]
-    if artifact.problems:
-        return
-    for error in schemas.validate(kind, data):
-        _problem(artifact, "S001", error.message, artifact.position(error.path, key=error.at_key))
 
 
 def load_graph(config: ProjectConfig, extra_files: Iterable[Path] = ()) -> Graph:

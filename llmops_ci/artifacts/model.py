@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from llmops_ci.artifacts import schemas
 from llmops_ci.artifacts.yamlsource import JsonPath, ParsedYaml
 from llmops_ci.findings import Finding, Position
 
@@ -32,7 +33,21 @@ class Artifact:
     parsed: ParsedYaml | None = None
     kind: str | None = None
     name: str | None = None
-    problems: list[Finding] = field(default_factory=list)
+    load_problems: list[Finding] = field(default_factory=list)
+    _schema_problems: list[Finding] | None = None
+
+    @property
+    def problems(self) -> list[Finding]:
+        """Load problems, then schema errors. The schema is checked on first use, so a pre-commit run
+        over one file validates that file and its neighbours, not the whole repository."""
+        if self._schema_problems is None:
+            self._schema_problems = []
+            if self.kind is not None and self.parsed is not None and not self.load_problems:
+                self._schema_problems = [
+                    Finding(self.rel, self.position(error.path, key=error.at_key), "S001", error.message)
+                    for error in schemas.validate(self.kind, self.data)
+                ]
+        return self.load_problems + self._schema_problems
 
     @property
     def valid(self) -> bool:
@@ -62,21 +77,21 @@ class Artifact:
     def position_in_string(self, path: JsonPath, offset: int) -> Position:
         """Where character ``offset`` of the string value at ``path`` is written in the file. Exact for
         plain and block scalars and for quoted strings without escapes; else the nearest line start."""
-        if self.parsed is None or path not in self.parsed.value_positions:
+        scalar = self.parsed.scalar_at(path) if self.parsed is not None else None
+        if scalar is None:
             return self.position(path)
-        scalar = self.parsed.value_positions[path]
+        start, style = scalar
         value = self.data_at(path)
         before = value[:offset] if isinstance(value, str) else ""
         line_in_value, col_in_line = before.count("\n"), len(before) - (before.rfind("\n") + 1)
-        start = scalar.position
-        if scalar.style in ("|", ">"):
+        if style in ("|", ">"):
             line = start.line + 1 + line_in_value
             lines = self.text.splitlines()
             text = lines[line - 1] if 0 < line <= len(lines) else ""
             return Position(line, len(text) - len(text.lstrip()) + 1 + col_in_line)
         if line_in_value:
             return Position(start.line + line_in_value, 1)
-        quote = 1 if scalar.style in ("'", '"') else 0
+        quote = 1 if style in ("'", '"') else 0
         return Position(start.line, start.col + quote + col_in_line)
 
     def data_at(self, path: JsonPath) -> Any:
@@ -115,10 +130,22 @@ class Graph:
     artifacts: list[Artifact]
     references: list[Reference] = field(default_factory=list)
     by_name: dict[tuple[str, str], list[Artifact]] = field(default_factory=lambda: defaultdict(list))
+    #: Files whose findings are wanted (None: all). Rules iterate these; the rest is read only when needed.
+    scope: set[Path] | None = None
 
-    def of_kind(self, kind: str, *, valid_only: bool = True) -> Iterator[Artifact]:
+    def in_scope(self, artifact: Artifact) -> bool:
+        return self.scope is None or artifact.path in self.scope
+
+    def scoped(self) -> Iterator[Artifact]:
+        return (artifact for artifact in self.artifacts if self.in_scope(artifact))
+
+    def of_kind(self, kind: str, *, valid_only: bool = True, everywhere: bool = False) -> Iterator[Artifact]:
+        """Artifacts of ``kind`` in scope (``everywhere``: in the whole repository), schema-valid ones only
+        unless ``valid_only`` is false."""
         for artifact in self.artifacts:
-            if artifact.kind == kind and (artifact.valid or not valid_only):
+            if artifact.kind != kind or not (everywhere or self.in_scope(artifact)):
+                continue
+            if not valid_only or artifact.valid:
                 yield artifact
 
     def get(self, kind: str, name: str) -> Artifact | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -11,6 +10,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from jsonschema import Draft202012Validator
+from jsonschema import exceptions as jsonschema_exceptions
 from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
@@ -65,6 +65,8 @@ def validator_for(kind: str) -> Draft202012Validator:
 
 
 def did_you_mean(word: str, choices: Any) -> str:
+    import difflib
+
     options = [str(choice) for choice in choices]
     close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
     if not close:
@@ -240,3 +242,20 @@ def validate(kind: str, data: Any) -> list[SchemaError]:
         for plain in _plain(error):
             found.setdefault((plain.path, plain.message), plain)
     return list(found.values())
+
+
+@cache
+def _embedded(canonical: str) -> tuple[Draft202012Validator | None, JsonPath, str]:
+    schema = json.loads(canonical)
+    try:
+        Draft202012Validator.check_schema(schema)
+    except jsonschema_exceptions.SchemaError as error:
+        return None, tuple(error.path), str(error.message)
+    return Draft202012Validator(schema), (), ""
+
+
+def embedded_schema(schema: Any) -> tuple[Draft202012Validator | None, JsonPath, str]:
+    """A JSON Schema written inside an artifact (a prompt's inputs, an output schema): its validator,
+    or None with the path and message of what makes it invalid. Checking a schema against the
+    metaschema is slow, and repositories repeat the same few schemas, so results are shared."""
+    return _embedded(json.dumps(schema, sort_keys=True))

@@ -41,30 +41,34 @@ class YamlProblem(Exception):
 
 
 @dataclass
-class ScalarPosition:
-    position: Position
-    style: str | None = None  # '|' or '>' for block scalars, quote char, or None for plain
-
-
-@dataclass
 class ParsedYaml:
+    """The data, and where each key and value is written: 1-based (line, col), plus the scalar style of
+    values ('|' or '>' for block scalars, a quote character, or None). Kept as plain tuples: a large
+    repository has hundreds of thousands of nodes, and only the few that get a finding need a Position."""
+
     data: Any
-    key_positions: dict[JsonPath, Position] = field(default_factory=dict)
-    value_positions: dict[JsonPath, ScalarPosition] = field(default_factory=dict)
+    key_positions: dict[JsonPath, tuple[int, int]] = field(default_factory=dict)
+    value_positions: dict[JsonPath, tuple[int, int, str | None]] = field(default_factory=dict)
 
     def position_of(self, path: JsonPath, *, key: bool = False) -> Position:
         """Where ``path`` is written; the nearest written ancestor when it is absent."""
         probe = tuple(path)
         while True:
             if key and probe in self.key_positions:
-                return self.key_positions[probe]
+                return Position(*self.key_positions[probe])
             if probe in self.value_positions:
-                return self.value_positions[probe].position
+                line, col, _ = self.value_positions[probe]
+                return Position(line, col)
             if probe in self.key_positions:
-                return self.key_positions[probe]
+                return Position(*self.key_positions[probe])
             if not probe:
                 return Position(1, 1)
             probe = probe[:-1]
+
+    def scalar_at(self, path: JsonPath) -> tuple[Position, str | None] | None:
+        """The start and style of the value written at exactly ``path``."""
+        found = self.value_positions.get(path)
+        return None if found is None else (Position(found[0], found[1]), found[2])
 
 
 def _mark_position(mark: Any) -> Position:
@@ -118,11 +122,12 @@ class _Builder:
             raise YamlProblem(
                 f"YAML aliases expand to more than {MAX_NODES:,} values"
                 + (f" under {top[0]}" if top else ""),
-                self.parsed.key_positions.get(top, _mark_position(node.start_mark)),
+                self.parsed.position_of(top, key=True) if top else _mark_position(node.start_mark),
                 "aliases that expand this far look like an alias bomb: write the values out plainly",
             )
+        mark = node.start_mark
         style = node.style if isinstance(node, yaml.ScalarNode) else None
-        self.parsed.value_positions[path] = ScalarPosition(_mark_position(node.start_mark), style)
+        self.parsed.value_positions[path] = (mark.line + 1, mark.column + 1, style)
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
@@ -157,13 +162,14 @@ class _Builder:
                 )
             key = key_node.value if key_node.tag == _STR_TAG else self._scalar(key_node)
             key = key if isinstance(key, str) else str(key)
-            key_position = _mark_position(key_node.start_mark)
+            key_mark = key_node.start_mark
+            key_position = (key_mark.line + 1, key_mark.column + 1)
             key_path = (*path, key)
             if key in result:
-                first = self.parsed.key_positions[key_path]
+                first_line = self.parsed.key_positions[key_path][0]
                 raise YamlProblem(
-                    f"duplicate key {key!r} (first at line {first.line})",
-                    key_position,
+                    f"duplicate key {key!r} (first at line {first_line})",
+                    Position(*key_position),
                     "a key may appear once per mapping: remove or rename one of them",
                 )
             self.parsed.key_positions[key_path] = key_position

@@ -12,9 +12,7 @@ from llmops_ci.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from llmops_ci.findings import Finding, Severity
 from llmops_ci.lint.engine import Selection, run_rules, scope_for
 from llmops_ci.lint.rules import RULES
-from llmops_ci.report import LINT_REPORTERS
-
-FORMATS = ("auto", *LINT_REPORTERS)
+from llmops_ci.report import lint_reporter
 
 
 def resolve_format(name: str) -> str:
@@ -75,5 +73,5 @@ def run(
         failed = failed or any(finding.severity >= failing for finding in project_findings)
     findings.sort(key=Finding.sort_key)
     rules = [rule.info for rule in RULES.values()]
-    sys.stdout.write(LINT_REPORTERS[resolve_format(output_format)](findings, rules, files_checked))
+    sys.stdout.write(lint_reporter(resolve_format(output_format))(findings, rules, files_checked))
     return EXIT_FINDINGS if failed else EXIT_OK

@@ -114,6 +114,7 @@ def scope_for(graph: Graph, named: Iterable[Path]) -> set[Path] | None:
 def run_rules(
     graph: Graph, config: ProjectConfig, selection: Selection, scope: set[Path] | None = None
 ) -> list[Finding]:
+    graph.scope = scope
     context = LintContext(graph=graph, config=config)
     suppressions: dict[Artifact, _Suppressions] = {}
     findings: list[Finding] = []

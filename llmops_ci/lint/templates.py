@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from typing import TYPE_CHECKING
 
 from llmops_ci.artifacts.model import Artifact
@@ -26,6 +26,7 @@ class ParsedTemplate:
     error_line: int = 0
     error_message: str = ""
 
+    @cached_property
     def variables(self) -> dict[str, int]:
         """Undeclared (free) variable name -> the template line where it is first used."""
         if self.tree is None:

@@ -24,12 +24,15 @@ PATTERNS: dict[str, re.Pattern[str]] = {
     "PYPI_TOKEN": re.compile(r"\bpypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}"),
 }
 ENTITIES = tuple(PATTERNS)
+_ANY = re.compile("|".join(f"(?P<{entity}>{pattern.pattern})" for entity, pattern in PATTERNS.items()))
 
 
 def find(text: str, entities: Iterable[str] | None = None) -> list[Detection]:
-    found = [
-        Detection(entity, match.start(), match.end(), match.group())
-        for entity in (entities or ENTITIES)
-        for match in PATTERNS[entity].finditer(text)
-    ]
-    return sorted(found, key=lambda d: d.start)
+    """Every secret in ``text``: one pass of a combined pattern, restricted to ``entities`` if given."""
+    wanted = set(entities) if entities is not None else None
+    found = []
+    for match in _ANY.finditer(text):
+        entity = match.lastgroup or ""
+        if wanted is None or entity in wanted:
+            found.append(Detection(entity, match.start(), match.end(), match.group()))
+    return found

@@ -8,7 +8,7 @@ from llmops_ci.lint.rule import Hit, LintContext
 
 
 def problems_with_code(context: LintContext, code: str) -> Iterator[Hit]:
-    for artifact in context.graph.artifacts:
+    for artifact in context.graph.scoped():
         for problem in artifact.problems:
             if problem.code == code:
                 yield Hit(artifact, problem.position, problem.message, problem.hint)

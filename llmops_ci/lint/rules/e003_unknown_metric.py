@@ -51,10 +51,12 @@ def _check(artifact: Artifact, field: str, thresholds: dict[str, object], known:
 
 
 def check(context: LintContext) -> Iterator[Hit]:
-    suites = list(context.graph.of_kind("EvalSuite"))
-    for suite in suites:
+    for suite in context.graph.of_kind("EvalSuite"):
         known = set(METRICS) | custom_metrics([suite])
         yield from _check(suite, "thresholds", suite.spec.get("thresholds", {}), known)
-    every_metric = set(METRICS) | custom_metrics(suites)
-    for environment in context.graph.of_kind("Environment"):
+    environments = list(context.graph.of_kind("Environment"))
+    if not environments:
+        return
+    every_metric = set(METRICS) | custom_metrics(list(context.graph.of_kind("EvalSuite", everywhere=True)))
+    for environment in environments:
         yield from _check(environment, "gate", environment.spec.get("gate", {}), every_metric)

@@ -34,7 +34,7 @@ SUMMARY = "No eval suite covers this prompt"
 def check(context: LintContext) -> Iterator[Hit]:
     graph = context.graph
     covered: set[str] = set()
-    for suite in graph.of_kind("EvalSuite", valid_only=False):
+    for suite in graph.of_kind("EvalSuite", valid_only=False, everywhere=True):
         target = suite.spec.get("target")
         if not isinstance(target, dict):
             continue

@@ -33,7 +33,7 @@ SUMMARY = "Model id is not pinned to a dated snapshot"
 
 
 def check(context: LintContext) -> Iterator[Hit]:
-    for artifact in context.graph.artifacts:
+    for artifact in context.graph.scoped():
         if not artifact.valid:
             continue
         for path, model in generation_models(artifact):

@@ -42,7 +42,7 @@ def _worst_case_chars(artifact: Artifact) -> tuple[str, int]:
     """(fixed text, variable characters at most) of the rendered messages."""
     templates = [template for _, template in prompt_templates(artifact)]
     fixed = "\n".join(template.source for template in templates)
-    used = {name for template in templates for name in template.variables()}
+    used = {name for template in templates for name in template.variables}
     properties = artifact.spec.get("inputs", {}).get("properties", {})
     variable = sum(
         int(schema.get("maxLength", 0))

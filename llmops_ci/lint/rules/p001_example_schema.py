@@ -25,10 +25,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError, best_match
+from jsonschema.exceptions import best_match
 
 from llmops_ci.artifacts.model import Artifact
+from llmops_ci.artifacts.schemas import embedded_schema
 from llmops_ci.artifacts.yamlsource import JsonPath
 from llmops_ci.lint.rule import Hit, LintContext, Severity, hit
 
@@ -39,18 +39,18 @@ SUMMARY = "Few-shot example does not match the input or output schema"
 
 
 def _check(artifact: Artifact, schema: Any, value: Any, path: JsonPath, what: str) -> Iterator[Hit]:
-    try:
-        Draft202012Validator.check_schema(schema)
-    except SchemaError:
+    validator, _, _ = embedded_schema(schema)
+    if validator is None:
         return  # S002 reports the schema itself
-    error = best_match(Draft202012Validator(schema).iter_errors(value), key=lambda e: -len(e.path))
+    error = best_match(validator.iter_errors(value), key=lambda e: -len(e.path))
     if error is not None:
         where = (*path, *error.absolute_path)
+        fix = "spec.inputs" if what == "inputs" else "spec.output.schema"
         yield hit(
             artifact,
             where,
             f"example {what} does not match the schema: {error.message}",
-            f"fix the example or the schema at spec.{'inputs' if what == 'inputs' else 'output.schema'}",
+            f"fix the example or the schema at {fix}",
         )
 
 

@@ -24,10 +24,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
-
 from llmops_ci.artifacts.model import Artifact
+from llmops_ci.artifacts.schemas import embedded_schema
 from llmops_ci.artifacts.yamlsource import JsonPath
 from llmops_ci.lint.rule import Hit, LintContext, Severity, hit
 
@@ -63,13 +61,12 @@ def check(context: LintContext) -> Iterator[Hit]:
     for kind in ("Prompt", "EvalSuite"):
         for artifact in context.graph.of_kind(kind):
             for path, schema in embedded_schemas(artifact):
-                try:
-                    Draft202012Validator.check_schema(schema)
-                except SchemaError as error:
-                    where = (*path, *error.path)
+                validator, error_path, message = embedded_schema(schema)
+                if validator is None:
+                    where = (*path, *error_path)
                     yield hit(
                         artifact,
                         where,
-                        f"invalid JSON Schema at {'.'.join(map(str, where))}: {error.message}",
+                        f"invalid JSON Schema at {'.'.join(map(str, where))}: {message}",
                         "see https://json-schema.org/understanding-json-schema/",
                     )

@@ -37,7 +37,7 @@ def check(context: LintContext) -> Iterator[Hit]:
     for artifact in context.graph.of_kind("Prompt"):
         declared = set(artifact.spec.get("inputs", {}).get("properties", {}))
         for path, template in prompt_templates(artifact):
-            for name, line in template.variables().items():
+            for name, line in template.variables.items():
                 if name in declared or name in RESERVED_VARIABLES:
                     continue
                 suggestion = did_you_mean(name, declared)

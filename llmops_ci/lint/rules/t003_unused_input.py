@@ -37,7 +37,7 @@ def check(context: LintContext) -> Iterator[Hit]:
         templates = [template for _, template in prompt_templates(artifact)]
         if not declared or any(template.tree is None for template in templates):
             continue
-        used = {name for template in templates for name in template.variables()}
+        used = {name for template in templates for name in template.variables}
         for name in declared:
             if name not in used:
                 yield hit(
