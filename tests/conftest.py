@@ -12,6 +12,8 @@ from llmops_ci.artifacts.loader import load_graph, load_project
 from llmops_ci.findings import Finding
 from llmops_ci.lint.engine import Selection, run_rules
 
+pytest_plugins = ["tests.fakes.plugin"]
+
 PROJECT = """\
 apiVersion: llmops-ci/v1
 kind: Project

@@ -1,0 +1,1 @@
+"""pytest fixtures for fake servers (filled in by the fake-server work)."""
