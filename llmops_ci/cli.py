@@ -113,6 +113,93 @@ def init(directory: Path) -> None:
     sys.exit(command.run(directory))
 
 
+@cli.command(name="eval")
+@click.argument("suites", nargs=-1)
+@click.option("--project", "-C", type=click.Path(path_type=Path), help="Repository root holding llmops.yaml.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path),
+    help="Results directory (default .llmops/runs/<run-id>).",
+)
+@click.option(
+    "--concurrency", "-j", type=click.IntRange(min=1), help="Requests in flight at once (default 8)."
+)
+@click.option(
+    "--timeout", "timeout_s", type=click.FloatRange(min=0.001), help="Seconds per request (default 60)."
+)
+@click.option("--max-retries", type=click.IntRange(min=0), help="Retries of a failed request (default 3).")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the response cache.")
+@click.option("--replay", is_flag=True, help="Only cached responses; a miss is an error (exit 1).")
+@click.option("--record", is_flag=True, help="Call the models again and refresh the cache.")
+@click.option("--cache-dir", type=click.Path(path_type=Path), help="Cache directory, e.g. .llmops/cassettes.")
+@click.option("--stream", is_flag=True, help="Stream responses to measure time to first token.")
+@click.option("--dry-run", is_flag=True, help="Print calls, tokens and estimated cost; call nothing.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "junit"]),
+    default="text",
+    show_default=True,
+)
+def eval_command(
+    suites: tuple[str, ...],
+    project: Path | None,
+    output: Path | None,
+    concurrency: int | None,
+    timeout_s: float | None,
+    max_retries: int | None,
+    no_cache: bool,
+    replay: bool,
+    record: bool,
+    cache_dir: Path | None,
+    stream: bool,
+    dry_run: bool,
+    output_format: str,
+) -> None:
+    """Run eval suites (all by default) against their models and gate on their thresholds.
+
+    Writes records.jsonl (one line per call, as calls finish) and summary.json. Exit 0 when every
+    threshold holds, 1 when one fails (or on a --replay miss), 130 when interrupted (results kept).
+    """
+    from llmops_ci.commands import eval as command
+
+    if replay and record:
+        raise click.UsageError("--replay and --record exclude each other")
+    options = command.EvalOptions(
+        suites=suites,
+        project=project,
+        output=output,
+        cache_dir=cache_dir,
+        no_cache=no_cache,
+        replay=replay,
+        record=record,
+        dry_run=dry_run,
+        concurrency=concurrency,
+        timeout_s=timeout_s,
+        max_retries=max_retries,
+        stream=stream,
+        output_format=output_format,
+    )
+    sys.exit(command.run(options))
+
+
+@cli.command()
+@click.argument("results", type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "junit"]),
+    default="text",
+    show_default=True,
+)
+def show(results: Path, output_format: str) -> None:
+    """Print a saved run (a results directory, or a runs directory for the latest run)."""
+    from llmops_ci.commands import show as command
+
+    sys.exit(command.run(results, output_format=output_format))
+
+
 @cli.command()
 def metrics() -> None:
     """List the metrics thresholds and gates can name, with direction and unit."""

@@ -28,7 +28,7 @@ KIND_SCHEMAS: dict[str, str] = {
     "EvalSuite": "eval-suite.schema.json",
     "Environment": "environment.schema.json",
 }
-SHARED_SCHEMAS = ("common.schema.json",)
+SHARED_SCHEMAS = ("common.schema.json", "results.schema.json")
 
 
 def schema_dir() -> Path:

@@ -6,25 +6,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from llmops_ci.artifacts.model import Artifact
+from llmops_ci.artifacts.modelref import id_path, model_id
 from llmops_ci.artifacts.yamlsource import JsonPath
-
-
-def model_id(ref: Any) -> str | None:
-    if isinstance(ref, str):
-        return ref
-    if isinstance(ref, dict) and isinstance(ref.get("id"), str):
-        return str(ref["id"])
-    return None
-
-
-def id_path(ref: Any, path: JsonPath) -> JsonPath:
-    return (*path, "id") if isinstance(ref, dict) else path
-
-
-def params_of(ref: Any) -> dict[str, Any]:
-    if isinstance(ref, dict) and isinstance(ref.get("params"), dict):
-        return dict(ref["params"])
-    return {}
 
 
 def generation_models(artifact: Artifact) -> Iterator[tuple[JsonPath, str]]:

@@ -1,8 +1,9 @@
 """What an assertion sees and returns.
 
 An assertion implementation is a function ``check(output, spec) -> Verdict`` registered in
-``llmops_ci.eval.assertions.ASSERTIONS`` under its type name, with ``PARAMS``, a JSON Schema of the
-assertion mapping's parameters (validated before any model call). Negation (``not-``), ``weight``,
+``llmops_ci.eval.assertions.ASSERTIONS`` under its type name; the JSON Schema of the assertion
+mapping's parameters is the type's ``params`` in :mod:`llmops_ci.eval.assertion_types` (validated
+before any model call, so a check may rely on it). Negation (``not-``), ``weight``,
 ``threshold`` and ``metric`` are applied by :func:`llmops_ci.eval.assertions.evaluate`, not by each check.
 """
 
@@ -43,8 +44,24 @@ class AssertionParamError(ValueError):
     """The assertion mapping has bad parameters (reported at plan time, before any model call)."""
 
 
+class UnsupportedAssertionError(AssertionParamError):
+    """The type is in the catalog but this version has no implementation of it yet."""
+
+
 Check = Callable[[Output, dict[str, Any]], Verdict]
 
 
 def verdict(passed: bool, reason: str, score: float | None = None) -> Verdict:
     return Verdict(passed, (1.0 if passed else 0.0) if score is None else score, reason)
+
+
+@dataclass
+class AssertionResult:
+    """One assertion's outcome after negation and threshold: what reports and case scoring use."""
+
+    type: str  # as written, e.g. "not-contains"
+    passed: bool
+    score: float
+    reason: str
+    weight: float = 1.0
+    metric: str | None = None

@@ -27,8 +27,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from llmops_ci.artifacts.modelref import model_id
 from llmops_ci.eval.assertion_types import ASSERTION_TYPES, base_type
-from llmops_ci.lint.models import model_id, suite_assertions
+from llmops_ci.lint.models import suite_assertions
 from llmops_ci.lint.rule import Hit, LintContext, Severity, hit
 from llmops_ci.providers.catalog import is_pinned
 

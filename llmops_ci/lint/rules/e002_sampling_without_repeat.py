@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from llmops_ci.lint.models import params_of
+from llmops_ci.artifacts.modelref import params_of
 from llmops_ci.lint.rule import Hit, LintContext, Severity, hit
 
 CODE = "E002"

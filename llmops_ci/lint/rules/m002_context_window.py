@@ -25,9 +25,9 @@ import json
 from collections.abc import Iterator
 
 from llmops_ci.artifacts.model import Artifact
-from llmops_ci.lint.models import model_id, params_of
+from llmops_ci.artifacts.modelref import model_id, params_of
+from llmops_ci.artifacts.templates import prompt_templates
 from llmops_ci.lint.rule import Hit, LintContext, Severity, hit
-from llmops_ci.lint.templates import prompt_templates
 from llmops_ci.providers.catalog import count_tokens, is_local, model_info
 
 CODE = "M002"

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from llmops_ci.artifacts.templates import line_in_file, prompt_templates
 from llmops_ci.lint.rule import Hit, LintContext, Severity
-from llmops_ci.lint.templates import line_in_file, prompt_templates
 
 CODE = "T001"
 NAME = "template-syntax"

@@ -24,8 +24,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from llmops_ci.artifacts.schemas import did_you_mean
+from llmops_ci.artifacts.templates import RESERVED_VARIABLES, line_in_file, prompt_templates
 from llmops_ci.lint.rule import Hit, LintContext, Severity
-from llmops_ci.lint.templates import RESERVED_VARIABLES, line_in_file, prompt_templates
 
 CODE = "T002"
 NAME = "undeclared-variable"

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from llmops_ci.artifacts.templates import prompt_templates
 from llmops_ci.lint.rule import Hit, LintContext, Severity, hit
-from llmops_ci.lint.templates import prompt_templates
 
 CODE = "T003"
 NAME = "unused-input"

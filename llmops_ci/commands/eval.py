@@ -1,0 +1,234 @@
+"""``llmops-ci eval``: plan the suites, run them (cache, concurrency, retries), write the results
+directory, print the table, and exit on the thresholds."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import secrets
+import signal
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from llmops_ci.artifacts.loader import ProjectConfig, find_root, load_graph, load_project
+from llmops_ci.errors import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK, LlmopsError, UsageError
+from llmops_ci.eval.cache import ResponseCache
+from llmops_ci.eval.plan import Call, PlanError, SuitePlan, plan_run
+from llmops_ci.eval.results import RecordWriter, summarize, write_summary
+from llmops_ci.eval.runner import Runner, RunOptions
+from llmops_ci.report import eval_text
+
+FORMATS = ("text", "json", "junit")
+
+
+@dataclass
+class EvalOptions:
+    suites: Sequence[str] = ()
+    project: Path | None = None
+    output: Path | None = None
+    cache_dir: Path | None = None
+    no_cache: bool = False
+    replay: bool = False
+    record: bool = False
+    dry_run: bool = False
+    concurrency: int | None = None
+    timeout_s: float | None = None
+    max_retries: int | None = None
+    stream: bool = False
+    output_format: str = "text"
+
+
+def _git_sha(root: Path) -> str | None:
+    try:
+        result = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return result.stdout.strip() or None if result.returncode == 0 else None
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _run_id() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+
+
+def _cache(config: ProjectConfig, options: EvalOptions) -> ResponseCache:
+    cache_spec = config.spec.get("cache", {})
+    directory = options.cache_dir or config.root / cache_spec.get("dir", ".llmops/cache")
+    enabled = cache_spec.get("enabled", True) and not options.no_cache
+    if options.replay and not enabled:
+        raise UsageError("--replay reads the cache: it cannot be combined with --no-cache")
+    return ResponseCache(directory, read=enabled and not options.record, write=enabled)
+
+
+def _run_options(
+    config: ProjectConfig, options: EvalOptions, run_id: str, plans: list[SuitePlan]
+) -> RunOptions:
+    defaults = config.defaults
+    budgets = [plan.max_cost_usd for plan in plans if plan.max_cost_usd is not None]
+    return RunOptions(
+        concurrency=options.concurrency or int(defaults.get("concurrency", 8)),
+        timeout_s=options.timeout_s or float(defaults.get("timeout_s", 60.0)),
+        max_retries=options.max_retries
+        if options.max_retries is not None
+        else int(defaults.get("max_retries", 3)),
+        replay=options.replay,
+        stream=options.stream,
+        git_sha=_git_sha(config.root),
+        run_id=run_id,
+        max_cost_usd=sum(budgets) if budgets else None,
+    )
+
+
+def _estimate(calls: list[Call], cache: ResponseCache) -> dict[str, Any]:
+    """Calls to make, tokens and cost they would take (litellm's price table; None where unknown)."""
+    from llmops_ci.providers.catalog import model_info
+
+    todo = [call for call in calls if cache.get(call.cache_key) is None]
+    input_tokens = sum(sum(len(m["content"]) for m in call.messages) // 4 + 4 for call in todo)
+    cost: float | None = 0.0
+    unknown: set[str] = set()
+    for call in todo:
+        info = model_info(call.model.id)
+        out = int(
+            call.model.params.get("max_tokens") or call.model.params.get("max_completion_tokens") or 256
+        )
+        tokens_in = sum(len(m["content"]) for m in call.messages) // 4 + 4
+        if info.input_cost_per_token is None or info.output_cost_per_token is None:
+            unknown.add(call.model.id)
+            continue
+        cost = (cost or 0.0) + tokens_in * info.input_cost_per_token + out * info.output_cost_per_token
+    return {
+        "calls": len(calls),
+        "cached": len(calls) - len(todo),
+        "to_call": len(todo),
+        "input_tokens": input_tokens,
+        "cost_usd": cost,
+        "unpriced_models": sorted(unknown),
+    }
+
+
+def _print_estimate(estimate: dict[str, Any]) -> None:
+    cost = estimate["cost_usd"]
+    priced = f"${cost:.4f}" if cost is not None else "unknown"
+    sys.stdout.write(
+        f"{estimate['calls']} calls planned, {estimate['cached']} in the cache, "
+        f"{estimate['to_call']} to make\n"
+        f"~{estimate['input_tokens']:,} input tokens; estimated cost {priced} (output at max_tokens)\n"
+    )
+    if estimate["unpriced_models"]:
+        sys.stdout.write(
+            "no price known for: " + ", ".join(estimate["unpriced_models"]) + " (cost not counted)\n"
+        )
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def run(options: EvalOptions) -> int:
+    if options.output_format not in FORMATS:
+        raise UsageError(f"--format must be one of {', '.join(FORMATS)}")
+    root = options.project.resolve() if options.project else (find_root(Path.cwd()) or Path.cwd().resolve())
+    config = load_project(root)
+    graph = load_graph(config)
+    try:
+        plans, calls = plan_run(graph, config, options.suites)
+    except PlanError as error:
+        sys.stderr.write("\n".join(f"llmops-ci: {problem}" for problem in error.problems) + "\n")
+        sys.stderr.write(
+            f"llmops-ci: {len(error.problems)} problem(s) found before any model call; nothing was run\n"
+        )
+        return EXIT_FINDINGS
+    cache = _cache(config, options)
+    estimate = _estimate(calls, cache)
+    run_options = _run_options(config, options, _run_id(), plans)
+    if options.dry_run:
+        _print_estimate(estimate)
+        return EXIT_OK
+    budget = run_options.max_cost_usd
+    if budget is not None and estimate["cost_usd"] is not None and estimate["cost_usd"] > budget:
+        raise LlmopsError(
+            f"estimated cost ${estimate['cost_usd']:.4f} exceeds the budget ${budget:.4f} "
+            "(max_cost_usd); nothing was run. See --dry-run"
+        )
+    return _execute(config, options, run_options, calls, cache)
+
+
+def _execute(
+    config: ProjectConfig,
+    options: EvalOptions,
+    run_options: RunOptions,
+    calls: list[Call],
+    cache: ResponseCache,
+) -> int:
+    directory = (
+        options.output
+        or config.root / config.spec.get("runs", {}).get("dir", ".llmops/runs") / run_options.run_id
+    )
+    writer = RecordWriter(directory)
+    records: list[dict[str, Any]] = []
+    progress = eval_text.Progress(len(calls))
+
+    def on_record(record: dict[str, Any]) -> None:
+        writer.write(record)
+        records.append(record)
+        progress.advance(record)
+
+    run_facts = {
+        "run_id": run_options.run_id,
+        "started_at": _now(),
+        "git_sha": run_options.git_sha,
+        "toolkit_version": __import__("llmops_ci").__version__,
+        "complete": False,
+    }
+    runner = Runner(run_options, cache, on_record)
+    if str(config.root) not in sys.path:
+        sys.path.insert(0, str(config.root))  # `python` assertions name modules of the user's repository
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    interrupted = False
+    try:
+        asyncio.run(runner.run(calls))
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        writer.close()
+        progress.done()
+    complete = not interrupted and not runner.over_budget and len(records) == len(calls)
+    summary = summarize(
+        records,
+        {
+            **run_facts,
+            "finished_at": _now(),
+            "complete": complete,
+            "results_dir": str(directory),
+            "model_calls": runner.calls_made,
+        },
+    )
+    write_summary(directory, summary)
+    eval_text.emit(summary, options.output_format, records)
+    if interrupted:
+        sys.stderr.write(
+            f"llmops-ci: interrupted; {len(records)} of {len(calls)} results kept in {directory}\n"
+        )
+        return EXIT_INTERRUPTED
+    if runner.over_budget:
+        sys.stderr.write(f"llmops-ci: stopped: spent ${runner.spent_usd:.4f}, over the budget\n")
+    if runner.replay_misses:
+        sys.stderr.write(f"llmops-ci: --replay: {len(runner.replay_misses)} request(s) not in the cache\n")
+        return EXIT_FINDINGS
+    return EXIT_OK if summary["passed"] else EXIT_FINDINGS

@@ -1,0 +1,183 @@
+"""Model calls through litellm: one request, no hidden retries, errors mapped to the engine's kinds.
+
+litellm is imported here and only here, lazily, with the offline-friendly settings from the field notes
+(local cost map, no debug banner). Retries belong to the engine (``max_retries=0`` to litellm and the
+OpenAI SDK beneath it), so attempts are countable and Retry-After is honoured.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from llmops_ci.providers.catalog import model_info
+
+ERROR_KINDS = ("rate_limit", "timeout", "provider", "bad_response")
+
+
+@dataclass
+class Completion:
+    text: str
+    input_tokens: int | None
+    output_tokens: int | None
+    latency_ms: float
+    ttft_ms: float | None = None
+    finish_reason: str | None = None
+
+
+class ProviderError(Exception):
+    """A failed call: ``kind`` is one of ERROR_KINDS; ``retry_after`` in seconds when the server said;
+    ``retryable`` false for client errors (bad request, authentication) that a retry cannot mend."""
+
+    def __init__(
+        self, kind: str, message: str, retry_after: float | None = None, retryable: bool = True
+    ) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.retry_after = retry_after
+        self.retryable = retryable and kind in ("rate_limit", "timeout", "provider")
+
+
+@cache
+def litellm_module() -> Any:
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    try:
+        import litellm
+    except ImportError:
+        from llmops_ci.errors import UsageError
+
+        raise UsageError("model calls need litellm: pip install 'llmops-ci[eval]'") from None
+    litellm.suppress_debug_info = True
+    litellm.telemetry = False
+    litellm.drop_params = True
+    return litellm
+
+
+def _retry_after(error: Exception) -> float | None:
+    response = getattr(error, "response", None)
+    headers = getattr(response, "headers", None) or getattr(error, "litellm_response_headers", None) or {}
+    try:
+        value = headers.get("retry-after") or headers.get("Retry-After")
+        return float(value) if value is not None else None
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
+def map_error(error: Exception) -> ProviderError:
+    """litellm's exception classes -> rate_limit / timeout / provider / bad_response."""
+    name = type(error).__name__
+    message = str(error).splitlines()[0][:500] if str(error) else name
+    status = getattr(error, "status_code", None)
+    if name == "RateLimitError" or status == 429:
+        return ProviderError("rate_limit", message, _retry_after(error))
+    if "Timeout" in name or isinstance(error, TimeoutError):
+        return ProviderError("timeout", message)
+    if name in ("JSONDecodeError", "APIResponseValidationError") or "JSON" in message[:200]:
+        return ProviderError("bad_response", message)
+    client_error = isinstance(status, int) and 400 <= status < 500
+    return ProviderError("provider", message, retryable=not client_error)
+
+
+def _usage(response: Any) -> tuple[int | None, int | None]:
+    usage = getattr(response, "usage", None)
+    if usage is None:
+        return None, None
+    return getattr(usage, "prompt_tokens", None), getattr(usage, "completion_tokens", None)
+
+
+async def complete(
+    model: str,
+    messages: list[dict[str, str]],
+    params: dict[str, Any],
+    *,
+    api_base: str | None = None,
+    timeout: float = 60.0,
+    stream: bool = False,
+) -> Completion:
+    """One chat completion. Raises :class:`ProviderError`, never litellm's own exceptions."""
+    litellm = litellm_module()
+    request = {k: v for k, v in params.items() if not k.startswith("x-") and k != "timeout"}
+    started = time.perf_counter()
+    try:
+        if stream:
+            return await _streamed(litellm, model, messages, request, api_base, timeout, started)
+        response = await litellm.acompletion(
+            model=model, messages=messages, api_base=api_base, timeout=timeout, max_retries=0, **request
+        )
+    except ProviderError:
+        raise
+    except Exception as error:  # litellm raises its own hierarchy plus httpx/openai ones
+        raise map_error(error) from None
+    latency_ms = (time.perf_counter() - started) * 1000
+    choices = getattr(response, "choices", None) or []
+    if not choices:
+        raise ProviderError("bad_response", "the response has no choices")
+    text = getattr(choices[0].message, "content", None)
+    if text is None:
+        raise ProviderError("bad_response", "the response has no message content")
+    input_tokens, output_tokens = _usage(response)
+    return Completion(
+        text, input_tokens, output_tokens, latency_ms, None, getattr(choices[0], "finish_reason", None)
+    )
+
+
+async def _streamed(
+    litellm: Any,
+    model: str,
+    messages: list[dict[str, str]],
+    request: dict[str, Any],
+    api_base: str | None,
+    timeout: float,
+    started: float,
+) -> Completion:
+    stream = await litellm.acompletion(
+        model=model,
+        messages=messages,
+        api_base=api_base,
+        timeout=timeout,
+        max_retries=0,
+        stream=True,
+        stream_options={"include_usage": True},
+        **request,
+    )
+    parts: list[str] = []
+    ttft_ms: float | None = None
+    finish_reason = None
+    input_tokens = output_tokens = None
+    async for chunk in stream:
+        choices = getattr(chunk, "choices", None) or []
+        if choices:
+            delta = getattr(choices[0], "delta", None)
+            content = getattr(delta, "content", None) if delta is not None else None
+            if content:
+                if ttft_ms is None:
+                    ttft_ms = (time.perf_counter() - started) * 1000
+                parts.append(content)
+            finish_reason = getattr(choices[0], "finish_reason", None) or finish_reason
+        usage = getattr(chunk, "usage", None)
+        if usage is not None:
+            input_tokens, output_tokens = usage.prompt_tokens, usage.completion_tokens
+    if finish_reason is None:
+        raise ProviderError("bad_response", "the stream ended without a finish reason (truncated)")
+    return Completion(
+        "".join(parts),
+        input_tokens,
+        output_tokens,
+        (time.perf_counter() - started) * 1000,
+        ttft_ms,
+        finish_reason,
+    )
+
+
+def cost_usd(model: str, input_tokens: int | None, output_tokens: int | None) -> float | None:
+    """From the usage and litellm's price table (read as data); None when the model has no price."""
+    info = model_info(model)
+    if info.input_cost_per_token is None or info.output_cost_per_token is None:
+        return None
+    if input_tokens is None or output_tokens is None:
+        return None
+    return input_tokens * info.input_cost_per_token + output_tokens * info.output_cost_per_token
