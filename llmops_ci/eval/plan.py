@@ -123,6 +123,7 @@ class _Planner:
         self.graph = graph
         self.config = config
         self.problems: list[str] = []
+        self.bad_cases: set[int] = set()  # cases already reported: not rendered, so not reported twice
 
     def problem(self, artifact: Artifact, path: tuple[str | int, ...], message: str) -> None:
         position = artifact.position(path)
@@ -195,6 +196,7 @@ class _Planner:
             for error in sorted(validator.iter_errors(merged), key=lambda e: list(e.path)):
                 where = "/".join(str(p) for p in error.absolute_path) or "vars"
                 self.problems.append(f"{case.where}: case {case.id!r}: {where}: {error.message}")
+                self.bad_cases.add(id(case))
         for assertion in self._assertions(plan, case):
             self._check_assertion(plan, case, assertion)
 
@@ -220,6 +222,8 @@ class _Planner:
     def calls(self, plan: SuitePlan) -> list[Call]:
         calls = []
         for case in plan.cases:
+            if id(case) in self.bad_cases:
+                continue
             merged = {**plan.suite.spec.get("defaults", {}).get("vars", {}), **case.vars}
             try:
                 messages = _render(plan.target, merged)

@@ -8,6 +8,7 @@ OpenAI SDK beneath it), so attempts are countable and Retry-After is honoured.
 from __future__ import annotations
 
 import os
+import re
 import time
 from dataclasses import dataclass
 from functools import cache
@@ -16,6 +17,11 @@ from typing import Any
 from llmops_ci.providers.catalog import model_info
 
 ERROR_KINDS = ("rate_limit", "timeout", "provider", "bad_response")
+# litellm reports a body that is not JSON as a 500 carrying the json module's message.
+_UNPARSEABLE = re.compile(
+    r"JSONDecodeError|Expecting value|Expecting property name|Unterminated string|Extra data|"
+    r"Invalid control character|Invalid JSON"
+)
 
 
 @dataclass
@@ -76,7 +82,7 @@ def map_error(error: Exception) -> ProviderError:
         return ProviderError("rate_limit", message, _retry_after(error))
     if "Timeout" in name or isinstance(error, TimeoutError):
         return ProviderError("timeout", message)
-    if name in ("JSONDecodeError", "APIResponseValidationError") or "JSON" in message[:200]:
+    if name in ("JSONDecodeError", "APIResponseValidationError") or _UNPARSEABLE.search(message):
         return ProviderError("bad_response", message)
     client_error = isinstance(status, int) and 400 <= status < 500
     return ProviderError("provider", message, retryable=not client_error)
