@@ -286,6 +286,13 @@ def test_repeat_and_k_of_n(
     assert abs(group["metrics"]["pass_rate"] - 2 / 3) < 1e-9 and code == 1  # default gate: pass_rate min 1
 
 
+JSONL_CASES = (
+    '{"id": "j1", "vars": {"document": "INVOICE 7"}, "assert": [{"type": "equals", "value": "invoice"}]}\n'
+    '{"vars": {"document": "INVOICE 8"}}\n'
+)
+CSV_CASES = "id,document,__expected\nc1,INVOICE 9,invoice\nc2,INVOICE 10,contains: voice\n"
+
+
 def test_cases_file_jsonl_and_csv(
     tmp_path: Path, openai_server: OpenAIServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -299,9 +306,8 @@ def test_cases_file_jsonl_and_csv(
             "evals/classifier.yaml": suite(openai_server.base_url, "    []\n", extra).replace(
                 "  cases:\n    []", "  cases: []"
             ),
-            "evals/cases/more.jsonl": '{"id": "j1", "vars": {"document": "INVOICE 7"}, "assert": [{"type": "equals", '
-            '"value": "invoice"}]}\n{"vars": {"document": "INVOICE 8"}}\n',
-            "evals/cases/more.csv": "id,document,__expected\nc1,INVOICE 9,invoice\nc2,INVOICE 10,contains: voice\n",
+            "evals/cases/more.jsonl": JSONL_CASES,
+            "evals/cases/more.csv": CSV_CASES,
         },
     )
     code, out, err = run_eval(repo, capsys, "--format", "json")
@@ -476,7 +482,7 @@ def test_interrupt_keeps_a_valid_partial_run_and_resume_uses_the_cache(
     done_before = openai_server.request_count
     openai_server.latency = 0.0
     resumed = subprocess.run(
-        command[:-2] + ["--output", str(tmp_path / "full")],
+        [*command[:-2], "--output", str(tmp_path / "full")],
         env=env,
         capture_output=True,
         text=True,
