@@ -11,6 +11,7 @@ from llmops_ci.lint.rules import (
     e004_unknown_assertion,
     e005_threshold_direction,
     e006_uncovered_prompt,
+    e007_assertion_params,
     g001_unknown_check,
     m001_unpinned_model,
     m002_context_window,
@@ -51,6 +52,7 @@ _MODULES = (
     e004_unknown_assertion,
     e005_threshold_direction,
     e006_uncovered_prompt,
+    e007_assertion_params,
     g001_unknown_check,
     c001_chunk_overlap,
 )
