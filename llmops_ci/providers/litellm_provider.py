@@ -187,3 +187,35 @@ def cost_usd(model: str, input_tokens: int | None, output_tokens: int | None) ->
     if input_tokens is None or output_tokens is None:
         return None
     return input_tokens * info.input_cost_per_token + output_tokens * info.output_cost_per_token
+
+
+@dataclass
+class Embeddings:
+    vectors: list[list[float]]
+    input_tokens: int | None
+    latency_ms: float
+
+
+async def embed(
+    model: str, inputs: list[str], *, api_base: str | None = None, timeout: float = 60.0
+) -> Embeddings:
+    """Embedding vectors for ``inputs``, in order. Raises :class:`ProviderError`."""
+    litellm = litellm_module()
+    started = time.perf_counter()
+    try:
+        response = await litellm.aembedding(
+            model=model, input=inputs, api_base=api_base, timeout=timeout, max_retries=0
+        )
+    except Exception as error:
+        raise map_error(error) from None
+    data = sorted(getattr(response, "data", None) or [], key=lambda item: _field(item, "index"))
+    vectors = [list(_field(item, "embedding")) for item in data]
+    if len(vectors) != len(inputs):
+        raise ProviderError("bad_response", f"asked for {len(inputs)} embeddings, got {len(vectors)}")
+    usage = getattr(response, "usage", None)
+    tokens = getattr(usage, "prompt_tokens", None) if usage is not None else None
+    return Embeddings(vectors, tokens, (time.perf_counter() - started) * 1000)
+
+
+def _field(item: Any, name: str) -> Any:
+    return item[name] if isinstance(item, dict) else getattr(item, name)
