@@ -18,6 +18,7 @@ from jsonschema import Draft202012Validator
 from llmops_ci.eval.assertion_types import ASSERTION_TYPES, validate_params
 from llmops_ci.eval.assertions import (
     ASSERTIONS,
+    GRADED,
     NOT_IMPLEMENTED,
     AssertionParamError,
     AssertionResult,
@@ -44,15 +45,13 @@ def passes(spec: dict[str, Any], text: str = "", **fields: Any) -> bool:
 # --- one registry of names ------------------------------------------------------------------------------
 
 
-def test_implemented_plus_not_implemented_is_exactly_the_catalog() -> None:
-    assert set(ASSERTIONS).isdisjoint(NOT_IMPLEMENTED)
-    assert set(ASSERTIONS) | set(NOT_IMPLEMENTED) == set(ASSERTION_TYPES)
+def test_implemented_graded_and_not_implemented_are_exactly_the_catalog() -> None:
+    assert set(ASSERTIONS).isdisjoint(NOT_IMPLEMENTED) and set(GRADED).isdisjoint(ASSERTIONS)
+    assert set(ASSERTIONS) | set(GRADED) | set(NOT_IMPLEMENTED) == set(ASSERTION_TYPES)
 
 
-def test_nothing_model_graded_or_embedding_based_is_registered() -> None:
-    for name in ASSERTIONS:
-        kind = ASSERTION_TYPES[name]
-        assert not kind.model_graded and not kind.needs_embeddings, name
+def test_graded_registry_holds_exactly_the_model_graded_and_embedding_types() -> None:
+    assert set(GRADED) == {n for n, k in ASSERTION_TYPES.items() if k.model_graded or k.needs_embeddings}
     assert "guardrail" not in ASSERTIONS
 
 

@@ -176,7 +176,7 @@ ASSERTION_TYPES: dict[str, AssertionType] = {
         "similar",
         "embedding cosine similarity to value at least threshold",
         needs_embeddings=True,
-        params=_params({"value": _STRING_OR_STRINGS}, {"threshold": _RATIO}),
+        params=_params({"value": _STRING_OR_STRINGS}, {"threshold": _RATIO, "grader": _GRADER}),
     ),
 }
 

@@ -43,6 +43,7 @@ class SuitePlan:
     thresholds: dict[str, dict[str, float]]
     grader: ModelSpec | None
     max_cost_usd: float | None
+    embedding_model: str | None = None
 
 
 @dataclass
@@ -161,6 +162,7 @@ class _Planner:
             max_cost_usd=suite.spec.get(
                 "max_cost_usd", self.config.spec.get("budgets", {}).get("max_cost_usd")
             ),
+            embedding_model=self.config.defaults.get("embedding_model"),
         )
         for case in cases:
             self._check_case(plan, case, inputs)
@@ -205,7 +207,7 @@ class _Planner:
 
     def _check_assertion(self, plan: SuitePlan, case: Case, assertion: dict[str, Any]) -> None:
         from llmops_ci.eval.assertion_types import validate_params
-        from llmops_ci.eval.assertions import ASSERTIONS
+        from llmops_ci.eval.assertions import ASSERTIONS, GRADED
 
         kind = base_type(str(assertion.get("type", "")))
         where = f"{case.where}: case {case.id!r}: assertion {assertion.get('type')!r}"
@@ -214,10 +216,15 @@ class _Planner:
             return
         for message in validate_params(assertion):
             self.problems.append(f"{where}: {message}")
-        if kind not in ASSERTIONS:
+        if kind not in ASSERTIONS and kind not in GRADED:
             self.problems.append(f"{where}: this assertion type is not available in this version yet")
         elif ASSERTION_TYPES[kind].model_graded and plan.grader is None and "grader" not in assertion:
             self.problems.append(f"{where}: needs a grader model: set spec.grader or defaults.grader")
+        elif ASSERTION_TYPES[kind].needs_embeddings and not (plan.embedding_model or "grader" in assertion):
+            self.problems.append(
+                f"{where}: needs an embedding model: set defaults.embedding_model in llmops.yaml "
+                "or the assertion's grader"
+            )
 
     def calls(self, plan: SuitePlan) -> list[Call]:
         calls = []

@@ -8,9 +8,9 @@ import asyncio
 import json
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from llmops_ci import __version__
 from llmops_ci.eval.assertions.base import Output
@@ -31,6 +31,9 @@ class RunOptions:
     git_sha: str | None = None
     run_id: str = ""
     max_cost_usd: float | None = None
+
+
+T = TypeVar("T")
 
 
 class RateGate:
@@ -88,12 +91,12 @@ class Runner:
         async def one(call: Call) -> None:
             cached = self.cache.get(call.cache_key)
             if cached is not None:
-                self.on_record(self._record(call, _Attempt(cached["response"], None, 0, True)))
+                self.on_record(await self._record(call, _Attempt(cached["response"], None, 0, True)))
                 return
             if self.options.replay:
                 self.replay_misses.append(call.case_key)
                 error = {"kind": "replay_miss", "message": "no cached response for this request (--replay)"}
-                self.on_record(self._record(call, _Attempt(None, error, 0, False)))
+                self.on_record(await self._record(call, _Attempt(None, error, 0, False)))
                 return
             async with semaphore:
                 if self.over_budget:
@@ -101,7 +104,7 @@ class Runner:
                 attempt = await self._call_with_retries(call)
             if attempt.response is not None:
                 self.cache.put(call.cache_key, _request(call), attempt.response)
-            record = self._record(call, attempt)
+            record = await self._record(call, attempt)
             self._spend(record)
             self.on_record(record)
 
@@ -115,8 +118,11 @@ class Runner:
         if budget is not None and self.spent_usd > budget:
             self.over_budget = True
 
-    async def _call_with_retries(self, call: Call) -> _Attempt:
-        from llmops_ci.providers.litellm_provider import ProviderError, complete
+    async def with_retries(
+        self, make_call: Callable[[], Awaitable[T]]
+    ) -> tuple[T | None, dict[str, str] | None, int]:
+        """(result, None, attempts) or (None, error, attempts): the retry loop of every model call."""
+        from llmops_ci.providers.litellm_provider import ProviderError
 
         attempts = 0
         while True:
@@ -124,28 +130,36 @@ class Runner:
             await self.gate.wait()
             try:
                 self.calls_made += 1
-                completion = await complete(
-                    call.model.id,
-                    call.messages,
-                    call.model.params,
-                    api_base=call.model.api_base,
-                    timeout=float(call.model.params.get("timeout", self.options.timeout_s)),
-                    stream=self.options.stream,
-                )
+                return await make_call(), None, attempts
             except ProviderError as error:
                 if not error.retryable or attempts > self.options.max_retries:
-                    return _Attempt(None, {"kind": error.kind, "message": error.message}, attempts, False)
+                    return None, {"kind": error.kind, "message": error.message}, attempts
                 await self._back_off(error.kind, error.retry_after, attempts)
-                continue
-            response = {
-                "text": completion.text,
-                "input_tokens": completion.input_tokens,
-                "output_tokens": completion.output_tokens,
-                "latency_ms": round(completion.latency_ms, 3),
-                "ttft_ms": None if completion.ttft_ms is None else round(completion.ttft_ms, 3),
-                "finish_reason": completion.finish_reason,
-            }
-            return _Attempt(response, None, attempts, False)
+
+    async def _call_with_retries(self, call: Call) -> _Attempt:
+        from llmops_ci.providers.litellm_provider import complete
+
+        completion, error, attempts = await self.with_retries(
+            lambda: complete(
+                call.model.id,
+                call.messages,
+                call.model.params,
+                api_base=call.model.api_base,
+                timeout=float(call.model.params.get("timeout", self.options.timeout_s)),
+                stream=self.options.stream,
+            )
+        )
+        if completion is None:
+            return _Attempt(None, error, attempts, False)
+        response = {
+            "text": completion.text,
+            "input_tokens": completion.input_tokens,
+            "output_tokens": completion.output_tokens,
+            "latency_ms": round(completion.latency_ms, 3),
+            "ttft_ms": None if completion.ttft_ms is None else round(completion.ttft_ms, 3),
+            "finish_reason": completion.finish_reason,
+        }
+        return _Attempt(response, None, attempts, False)
 
     async def _back_off(self, kind: str, retry_after: float | None, attempts: int) -> None:
         exponential = min(self.options.max_backoff_s, self.options.backoff_s * 2 ** (attempts - 1))
@@ -156,8 +170,9 @@ class Runner:
         else:
             await asyncio.sleep(delay)
 
-    def _record(self, call: Call, attempt: _Attempt) -> dict[str, Any]:
-        from llmops_ci.eval.assertions import case_passes, evaluate
+    async def _record(self, call: Call, attempt: _Attempt) -> dict[str, Any]:
+        from llmops_ci.eval.assertions import case_passes, evaluate_async
+        from llmops_ci.eval.grading import RunnerGrading
 
         plan = call.plan
         record: dict[str, Any] = {
@@ -190,8 +205,9 @@ class Runner:
             return record
         response = attempt.response
         output = _output(call, response)
+        grading = RunnerGrading(self, call)
         try:
-            results = [evaluate(spec, output) for spec in call.assertions]
+            results = [await evaluate_async(spec, output, grading) for spec in call.assertions]
         except Exception as error:  # a check that cannot run is an error of the case, not a failure
             error_record = {"kind": "assertion_error", "message": str(error)[:500]}
             record.update(

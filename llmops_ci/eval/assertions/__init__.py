@@ -21,17 +21,22 @@ from llmops_ci.eval.assertions.base import (
     Verdict,
 )
 from llmops_ci.eval.assertions.common import at_least
+from llmops_ci.eval.assertions.model_graded import GRADED, Grading, GradingError
 
 __all__ = [
     "ASSERTIONS",
+    "GRADED",
     "NOT_IMPLEMENTED",
     "AssertionParamError",
     "AssertionResult",
+    "Grading",
+    "GradingError",
     "Output",
     "UnsupportedAssertionError",
     "Verdict",
     "case_passes",
     "evaluate",
+    "evaluate_async",
 ]
 
 ASSERTIONS: dict[str, Check] = {
@@ -60,13 +65,11 @@ ASSERTIONS: dict[str, Check] = {
 #: Catalog types whose implementation lives elsewhere (and why), not registered here yet.
 NOT_IMPLEMENTED: dict[str, str] = {
     "guardrail": "it needs the guardrail engine",
-    **{name: "it needs a grader model" for name, kind in ASSERTION_TYPES.items() if kind.model_graded},
-    "similar": "it needs an embedding model",
 }
 
 #: Types whose check reads ``threshold`` itself (levenshtein: a whole number is an edit distance;
-#: rouge-l and bleu: a default threshold when none is given). Others: pass = score >= threshold.
-_OWN_THRESHOLD = frozenset({"levenshtein", "rouge-l", "bleu"})
+#: rouge-l, bleu and the graded ones: a default threshold when none is given). Others: score >= threshold.
+_OWN_THRESHOLD = frozenset({"levenshtein", "rouge-l", "bleu", *GRADED})
 
 
 def evaluate(spec: dict[str, Any], output: Output) -> AssertionResult:
@@ -75,13 +78,32 @@ def evaluate(spec: dict[str, Any], output: Output) -> AssertionResult:
     Raises :class:`AssertionParamError` for an unknown type or bad parameters, and its subclass
     :class:`UnsupportedAssertionError` for a catalog type with no implementation here.
     """
+    name, kind = _validated(spec)
+    return _finish(spec, name, kind, _check_for(name, kind)(output, spec))
+
+
+async def evaluate_async(spec: dict[str, Any], output: Output, grading: Grading) -> AssertionResult:
+    """:func:`evaluate`, plus the model-graded types, whose grader calls go through ``grading``."""
+    name, kind = _validated(spec)
+    if kind not in GRADED:
+        return _finish(spec, name, kind, _check_for(name, kind)(output, spec))
+    result = _finish(spec, name, kind, await GRADED[kind](output, spec, grading))
+    result.grader = grading.describe(spec)
+    return result
+
+
+def _validated(spec: dict[str, Any]) -> tuple[str, str]:
     name = str(spec.get("type", ""))
     kind = base_type(name)
-    check = _check_for(name, kind)
+    if kind not in ASSERTIONS and kind not in GRADED:
+        _check_for(name, kind)  # raises the right error
     problems = validate_params(spec)
     if problems:
         raise AssertionParamError("; ".join(problems))
-    result = check(output, spec)
+    return name, kind
+
+
+def _finish(spec: dict[str, Any], name: str, kind: str, result: Verdict) -> AssertionResult:
     passed, score, reason = result.passed, min(max(result.score, 0.0), 1.0), result.reason
     threshold = spec.get("threshold")
     if threshold is not None and kind not in _OWN_THRESHOLD:
@@ -96,6 +118,8 @@ def evaluate(spec: dict[str, Any], output: Output) -> AssertionResult:
 def _check_for(name: str, kind: str) -> Check:
     if kind in ASSERTIONS:
         return ASSERTIONS[kind]
+    if kind in GRADED:
+        raise UnsupportedAssertionError(f"assertion type {name!r} needs a grader: use evaluate_async")
     if kind in NOT_IMPLEMENTED:
         raise UnsupportedAssertionError(
             f"assertion type {name!r} is not available in this version yet ({NOT_IMPLEMENTED[kind]})"

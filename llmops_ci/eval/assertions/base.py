@@ -65,3 +65,4 @@ class AssertionResult:
     reason: str
     weight: float = 1.0
     metric: str | None = None
+    grader: dict[str, Any] | None = None  # model and params of the grader, for model-graded types
