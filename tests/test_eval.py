@@ -490,3 +490,124 @@ def test_interrupt_keeps_a_valid_partial_run_and_resume_uses_the_cache(
     )
     assert resumed.returncode == 0, resumed.stderr
     assert openai_server.request_count - done_before == 40 - len(partial)
+
+
+GRADED_PROJECT = PROJECT.replace(
+    "spec: {}",
+    "spec:\n  defaults:\n    grader: {id: openai/gpt-4o-2024-08-06, params: {temperature: 0}}\n"
+    "    embedding_model: openai/text-embedding-3-small",
+)
+
+
+def graded_repo(tmp_path: Path, server: OpenAIServer, assertion: str, extra_vars: str = "") -> Path:
+    cases = f'    - {{id: q1, vars: {{document: "INVOICE 1"{extra_vars}}}, assert: [{assertion}]}}\n'
+    text = suite(server.base_url, cases).replace(
+        "  cases:", f'  grader: {{id: openai/gpt-4o-2024-08-06, api_base: "{server.base_url}"}}\n  cases:'
+    )
+    return write_files(
+        tmp_path / "g",
+        {
+            "llmops.yaml": GRADED_PROJECT,
+            "prompts/classifier.yaml": PROMPT,
+            "evals/classifier.yaml": text,
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    ("grader_reply", "passed", "score"),
+    [
+        ('{"reason": "names the label", "score": 0.9}', True, 0.9),
+        ('{"reason": "off", "score": 0.2}', False, 0.2),
+    ],
+)
+def test_llm_rubric_is_graded_by_the_pinned_grader(
+    tmp_path: Path,
+    openai_server: OpenAIServer,
+    capsys: pytest.CaptureFixture[str],
+    grader_reply: str,
+    passed: bool,
+    score: float,
+) -> None:
+    openai_server.reply(r"<rubric>", grader_reply)
+    openai_server.reply(r"INVOICE", "invoice")
+    repo = graded_repo(tmp_path, openai_server, "{type: llm-rubric, value: 'Answers with one label'}")
+    run_eval(repo, capsys, "--output", str(tmp_path / "r"))
+    record = records_of(tmp_path / "r")[0]
+    result = record["assertions"][0]
+    assert result["passed"] is passed and abs(result["score"] - score) < 1e-9
+    assert result["grader"] == {"model": "openai/gpt-4o-2024-08-06", "params": {"temperature": 0}}
+    grader_request = next(
+        r for r in openai_server.requests_to("chat/completions") if "<rubric>" in str(r.body)
+    )
+    assert grader_request.body["model"] == "gpt-4o-2024-08-06" and grader_request.body["temperature"] == 0
+    before = openai_server.request_count
+    run_eval(repo, capsys, "--output", str(tmp_path / "again"))
+    assert openai_server.request_count == before, "model and grader calls are both cached"
+    assert records_of(tmp_path / "again")[0]["assertions"][0]["passed"] is passed
+
+
+def test_factuality_and_unreadable_grader_answers(
+    tmp_path: Path, openai_server: OpenAIServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    openai_server.reply(r"<reference>", '{"reason": "contradicts", "choice": "D"}')
+    openai_server.reply(r"INVOICE", "contract")
+    repo = graded_repo(tmp_path, openai_server, "{type: factuality, value: 'It is an invoice'}")
+    code, _, _ = run_eval(repo, capsys, "--output", str(tmp_path / "r"))
+    result = records_of(tmp_path / "r")[0]["assertions"][0]
+    assert code == 1 and result["passed"] is False and "(D) the output disagrees" in result["reason"]
+    openai_server.reset()
+    openai_server.reply(r"<reference>", "I think it is fine")
+    openai_server.reply(r"INVOICE", "invoice")
+    run_eval(repo, capsys, "--no-cache", "--output", str(tmp_path / "e"))
+    record = records_of(tmp_path / "e")[0]
+    assert (
+        record["error"]["kind"] == "assertion_error"
+        and "did not answer in JSON" in record["error"]["message"]
+    )
+
+
+def test_context_faithfulness_feeds_the_hallucination_rate(
+    tmp_path: Path, openai_server: OpenAIServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    openai_server.reply(r"<context>", '{"reason": "one claim unsupported", "claims": 4, "supported": 3}')
+    openai_server.reply(r"INVOICE", "invoice")
+    repo = graded_repo(
+        tmp_path, openai_server, "{type: context-faithfulness}", ', context: "Invoice 1 is due."'
+    )
+    code, out, _ = run_eval(repo, capsys, "--format", "json")
+    group = json.loads(out)["suites"][0]
+    assert code == 1 and group["metrics"]["hallucination_rate"] == 1.0
+    grader_body = next(
+        r.body for r in openai_server.requests_to("chat/completions") if "<context>" in str(r.body)
+    )
+    assert "Invoice 1 is due." in str(grader_body)
+
+
+def test_similar_uses_cached_embeddings(
+    tmp_path: Path, openai_server: OpenAIServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    openai_server.reply(r"INVOICE", "this is an invoice")
+    repo = graded_repo(
+        tmp_path, openai_server, "{type: similar, value: 'this is an invoice', threshold: 0.99}"
+    )
+    code, out, _ = run_eval(repo, capsys, "--format", "json")
+    group = json.loads(out)["suites"][0]
+    assert code == 0 and group["metrics"]["similarity_mean"] > 0.99
+    assert len(openai_server.requests_to("embeddings")) == 1
+    run_eval(repo, capsys)
+    assert len(openai_server.requests_to("embeddings")) == 1
+
+
+def test_similar_needs_an_embedding_model(
+    repo: Path, openai_server: OpenAIServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = repo / "evals/classifier.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(
+            "{type: equals, value: invoice}", "{type: similar, value: invoice}", 1
+        ),
+        encoding="utf-8",
+    )
+    code, _, err = run_eval(repo, capsys)
+    assert code == 1 and "needs an embedding model" in err and openai_server.request_count == 0

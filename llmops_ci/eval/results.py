@@ -106,6 +106,34 @@ def _numbers(records: list[dict[str, Any]], name: str) -> list[float]:
     return [float(value) for value in values if isinstance(value, (int, float))]
 
 
+#: Registry metrics that are the mean score of one assertion type, and the failure rate metrics.
+_TYPE_MEANS = {
+    "factuality": "factuality_mean",
+    "answer-relevance": "answer_relevance_mean",
+    "similar": "similarity_mean",
+}
+
+
+def _assertion_metrics(records: list[dict[str, Any]]) -> dict[str, float]:
+    """factuality / relevance / similarity means; hallucination rate = share of outputs failing
+    context-faithfulness; refusal rate = share of outputs that are refusals (is-refusal passing)."""
+    scores: dict[str, list[float]] = defaultdict(list)
+    outcomes: dict[str, list[bool]] = defaultdict(list)
+    for record in records:
+        for result in record.get("assertions", []):
+            kind = str(result.get("type", "")).removeprefix("not-")
+            if kind in _TYPE_MEANS:
+                scores[_TYPE_MEANS[kind]].append(float(result.get("score", 0.0)))
+            if kind == "context-faithfulness":
+                outcomes["hallucination_rate"].append(not result.get("passed"))
+            elif kind == "is-refusal":
+                negated = str(result.get("type", "")).startswith("not-")
+                outcomes["refusal_rate"].append(bool(result.get("passed")) != negated)
+    metrics = {name: sum(values) / len(values) for name, values in scores.items()}
+    metrics |= {name: sum(flags) / len(flags) for name, flags in outcomes.items()}
+    return metrics
+
+
 def _custom_metrics(records: list[dict[str, Any]]) -> dict[str, float]:
     scores: dict[str, list[float]] = defaultdict(list)
     for record in records:
@@ -140,6 +168,7 @@ def summarize_group(group: _Group) -> dict[str, Any]:
         "output_tokens_mean": _mean(output_tokens),
         "cost_usd_total": sum(float(c) for c in costs if c is not None) if cost_known and costs else None,
         "cost_usd_mean": _mean([float(c) for c in costs if c is not None]) if cost_known else None,
+        **_assertion_metrics(records),
         **_custom_metrics(records),
     }
     gates = {
