@@ -611,3 +611,29 @@ def test_similar_needs_an_embedding_model(
     )
     code, _, err = run_eval(repo, capsys)
     assert code == 1 and "needs an embedding model" in err and openai_server.request_count == 0
+
+
+def test_in_process_local_models_run_through_litellm(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = PROJECT.replace(
+        "spec: {}", 'spec:\n  providers: {local: {keywords: "tests.local_models:KeywordClassifier"}}'
+    )
+    prompt = PROMPT.replace("openai/gpt-4o-mini-2024-07-18", "local/keywords")
+    cases = CASES.replace("{type: icontains, value: NDA}", "{type: equals, value: nda}")
+    text = (
+        f"apiVersion: llmops-ci/v1\nkind: EvalSuite\nmetadata: {{name: local-suite}}\nspec:\n"
+        f"  target: {{prompt: classifier}}\n  cases:\n{cases}"
+    )
+    repo = write_files(
+        tmp_path / "l", {"llmops.yaml": project, "prompts/classifier.yaml": prompt, "evals/local.yaml": text}
+    )
+    code, out, err = run_eval(repo, capsys, "--format", "json", "--stream")
+    assert code == 0, out + err
+    group = json.loads(out)["suites"][0]
+    assert group["model"] == "local/keywords" and group["metrics"]["pass_rate"] == 1.0
+    assert group["metrics"]["cost_usd_total"] == 0.0 and group["metrics"]["output_tokens_total"] > 0
+    project_bad = project.replace("tests.local_models:KeywordClassifier", "tests.local_models:Missing")
+    (repo / "llmops.yaml").write_text(project_bad, encoding="utf-8")
+    code, out, _ = run_eval(repo, capsys, "--no-cache", "--format", "json", "--max-retries", "0")
+    assert code == 1 and json.loads(out)["suites"][0]["errors"] == 3

@@ -21,6 +21,7 @@ from llmops_ci.eval.cache import ResponseCache
 from llmops_ci.eval.plan import Call, PlanError, SuitePlan, plan_run
 from llmops_ci.eval.results import RecordWriter, summarize, write_summary
 from llmops_ci.eval.runner import Runner, RunOptions
+from llmops_ci.providers.local import register as register_local_models
 from llmops_ci.report import eval_text
 
 FORMATS = ("text", "json", "junit")
@@ -144,6 +145,9 @@ def run(options: EvalOptions) -> int:
         raise UsageError(f"--format must be one of {', '.join(FORMATS)}")
     root = options.project.resolve() if options.project else (find_root(Path.cwd()) or Path.cwd().resolve())
     config = load_project(root)
+    if str(config.root) not in sys.path:
+        sys.path.insert(0, str(config.root))  # `python` assertions and local models name the repo's modules
+    register_local_models(config.spec.get("providers", {}).get("local", {}))
     graph = load_graph(config)
     try:
         plans, calls = plan_run(graph, config, options.suites)
@@ -196,8 +200,6 @@ def _execute(
         "complete": False,
     }
     runner = Runner(run_options, cache, on_record)
-    if str(config.root) not in sys.path:
-        sys.path.insert(0, str(config.root))  # `python` assertions name modules of the user's repository
     previous = signal.signal(signal.SIGTERM, _interrupt)
     interrupted = False
     try:

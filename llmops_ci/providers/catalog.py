@@ -105,6 +105,8 @@ def _window(entry: dict[str, Any]) -> int | None:
 
 
 def model_info(model: str) -> ModelInfo:
+    if is_local(model):
+        return ModelInfo(model, None, None, 0.0, 0.0)  # in-process: no window to speak of, and free
     table = _litellm_table()
     if table is not None:
         entry = _entry(table, model)

@@ -60,6 +60,12 @@ def litellm_module() -> Any:
     litellm.suppress_debug_info = True
     litellm.telemetry = False
     litellm.drop_params = True
+    from llmops_ci.providers.local import PROVIDER, handler
+
+    litellm.custom_provider_map = [
+        *(item for item in litellm.custom_provider_map if item.get("provider") != PROVIDER),
+        {"provider": PROVIDER, "custom_handler": handler(litellm)},
+    ]
     return litellm
 
 
