@@ -245,17 +245,20 @@ def validate(kind: str, data: Any) -> list[SchemaError]:
 
 
 @cache
-def _embedded(canonical: str) -> tuple[Draft202012Validator | None, JsonPath, str]:
+def _embedded(canonical: str) -> tuple[Any, JsonPath, str]:
+    from jsonschema.validators import validator_for
+
     schema = json.loads(canonical)
+    cls = validator_for(schema, default=Draft202012Validator)  # the dialect its $schema names
     try:
-        Draft202012Validator.check_schema(schema)
+        cls.check_schema(schema)
     except jsonschema_exceptions.SchemaError as error:
         return None, tuple(error.path), str(error.message)
-    return Draft202012Validator(schema), (), ""
+    return cls(schema), (), ""
 
 
-def embedded_schema(schema: Any) -> tuple[Draft202012Validator | None, JsonPath, str]:
+def embedded_schema(schema: Any) -> tuple[Any, JsonPath, str]:
     """A JSON Schema written inside an artifact (a prompt's inputs, an output schema): its validator,
     or None with the path and message of what makes it invalid. Checking a schema against the
     metaschema is slow, and repositories repeat the same few schemas, so results are shared."""
-    return _embedded(json.dumps(schema, sort_keys=True))
+    return _embedded(json.dumps(schema, sort_keys=True, default=str))

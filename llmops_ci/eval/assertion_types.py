@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -273,21 +273,13 @@ def _semantic_problems(name: str, type_name: str, spec: dict[str, Any]) -> list[
 
 
 def _schema_problems(name: str, schema: Schema) -> list[str]:
-    problem = _schema_problem(json.dumps(schema, sort_keys=True, default=str))
-    return [f"{name} needs 'schema' as a valid JSON Schema: {problem}"] if problem else []
+    from llmops_ci.artifacts.schemas import embedded_schema
 
-
-@lru_cache(maxsize=256)
-def _schema_problem(canonical_schema: str) -> str | None:
-    """Why the schema is not a valid JSON Schema of its dialect (2020-12 unless it says), or None."""
-    from jsonschema import Draft202012Validator
-    from jsonschema.exceptions import SchemaError
-    from jsonschema.validators import validator_for
-
-    schema = json.loads(canonical_schema)
-    try:
-        validator_for(schema, default=Draft202012Validator).check_schema(schema)
-    except SchemaError as error:
-        where = "/".join(str(part) for part in error.absolute_path)
-        return f"{f'at {where!r}' if where else 'at the top level'}: {error.message}"
-    return None
+    validator, path, message = embedded_schema(schema)
+    if validator is not None:
+        return []
+    where = "/".join(str(part) for part in path)
+    return [
+        f"{name} needs 'schema' as a valid JSON Schema: "
+        f"{f'at {where!r}' if where else 'at the top level'}: {message}"
+    ]
