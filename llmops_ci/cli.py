@@ -162,8 +162,11 @@ def eval_command(
     Writes records.jsonl (one line per call, as calls finish) and summary.json. Exit 0 when every
     threshold holds, 1 when one fails (or on a --replay miss), 130 when interrupted (results kept).
     """
+    import gc
+
     from llmops_ci.commands import eval as command
 
+    gc.enable()  # a long run must collect (the console script starts with the collector off)
     if replay and record:
         raise click.UsageError("--replay and --record exclude each other")
     options = command.EvalOptions(
