@@ -5,6 +5,7 @@ teardown (module and object finalisation), which a finished CLI run does not nee
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import sys
@@ -16,8 +17,6 @@ def run() -> None:
 
     code = main()
     for stream in (sys.stdout, sys.stderr):
-        try:
+        with contextlib.suppress(BrokenPipeError, ValueError):  # the reader went away, or it is closed
             stream.flush()
-        except (BrokenPipeError, ValueError):  # the reader went away, or the stream is closed
-            pass
     os._exit(code)
