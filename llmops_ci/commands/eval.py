@@ -15,6 +15,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from llmops_ci import __version__
 from llmops_ci.artifacts.loader import ProjectConfig, find_root, load_graph, load_project
 from llmops_ci.errors import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK, LlmopsError, UsageError
 from llmops_ci.eval.cache import ResponseCache
@@ -183,6 +184,8 @@ def _execute(
         options.output
         or config.root / config.spec.get("runs", {}).get("dir", ".llmops/runs") / run_options.run_id
     )
+    if (directory / "records.jsonl").is_file():
+        raise UsageError(f"{directory} already holds a run: choose another --output (runs never mix)")
     writer = RecordWriter(directory)
     records: list[dict[str, Any]] = []
     progress = eval_text.Progress(len(calls))
@@ -196,7 +199,7 @@ def _execute(
         "run_id": run_options.run_id,
         "started_at": _now(),
         "git_sha": run_options.git_sha,
-        "toolkit_version": __import__("llmops_ci").__version__,
+        "toolkit_version": __version__,
         "complete": False,
     }
     runner = Runner(run_options, cache, on_record)
