@@ -20,7 +20,7 @@ from llmops_ci.artifacts.loader import ProjectConfig, find_root, load_graph, loa
 from llmops_ci.errors import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK, LlmopsError, UsageError
 from llmops_ci.eval.cache import ResponseCache
 from llmops_ci.eval.plan import Call, PlanError, SuitePlan, plan_run
-from llmops_ci.eval.results import RecordWriter, summarize, write_summary
+from llmops_ci.eval.results import RecordWriter, Summarizer, read_records, write_summary
 from llmops_ci.eval.runner import Runner, RunOptions
 from llmops_ci.providers.local import register as register_local_models
 from llmops_ci.report import eval_text
@@ -159,13 +159,14 @@ def run(options: EvalOptions) -> int:
         )
         return EXIT_FINDINGS
     cache = _cache(config, options)
-    estimate = _estimate(calls, cache)
     run_options = _run_options(config, options, _run_id(), plans)
     if options.dry_run:
-        _print_estimate(estimate)
+        _print_estimate(_estimate(calls, cache))
         return EXIT_OK
     budget = run_options.max_cost_usd
-    if budget is not None and estimate["cost_usd"] is not None and estimate["cost_usd"] > budget:
+    # the estimate reads every cache entry: only worth it when a budget is there to check
+    estimate = _estimate(calls, cache) if budget is not None else None
+    if budget is not None and estimate and estimate["cost_usd"] is not None and estimate["cost_usd"] > budget:
         raise LlmopsError(
             f"estimated cost ${estimate['cost_usd']:.4f} exceeds the budget ${budget:.4f} "
             "(max_cost_usd); nothing was run. See --dry-run"
@@ -187,12 +188,12 @@ def _execute(
     if (directory / "records.jsonl").is_file():
         raise UsageError(f"{directory} already holds a run: choose another --output (runs never mix)")
     writer = RecordWriter(directory)
-    records: list[dict[str, Any]] = []
+    summarizer = Summarizer()  # running totals: records go to disk as they finish, none stay in memory
     progress = eval_text.Progress(len(calls))
 
     def on_record(record: dict[str, Any]) -> None:
         writer.write(record)
-        records.append(record)
+        summarizer.add(record)
         progress.advance(record)
 
     run_facts = {
@@ -213,9 +214,8 @@ def _execute(
         signal.signal(signal.SIGTERM, previous)
         writer.close()
         progress.done()
-    complete = not interrupted and not runner.over_budget and len(records) == len(calls)
-    summary = summarize(
-        records,
+    complete = not interrupted and not runner.over_budget and summarizer.count == len(calls)
+    summary = summarizer.summary(
         {
             **run_facts,
             "finished_at": _now(),
@@ -225,10 +225,12 @@ def _execute(
         },
     )
     write_summary(directory, summary)
+    # only JUnit lists every record: read them back from records.jsonl (a run directory holds one run)
+    records = list(read_records(directory)) if options.output_format == "junit" else []
     eval_text.emit(summary, options.output_format, records)
     if interrupted:
         sys.stderr.write(
-            f"llmops-ci: interrupted; {len(records)} of {len(calls)} results kept in {directory}\n"
+            f"llmops-ci: interrupted; {summarizer.count} of {len(calls)} results kept in {directory}\n"
         )
         return EXIT_INTERRUPTED
     if runner.over_budget:

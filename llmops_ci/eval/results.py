@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections import defaultdict
+from array import array
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -79,32 +78,7 @@ def _mean(values: list[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-@dataclass
-class _Group:
-    suite: str
-    model: str
-    min_passes: int = 1
-    thresholds: dict[str, dict[str, float]] = field(default_factory=dict)
-    records: list[dict[str, Any]] = field(default_factory=list)
-
-
-def _case_outcomes(records: list[dict[str, Any]], min_passes: int) -> tuple[dict[str, float], int, int, int]:
-    """Per case: pass fraction over its non-errored repeats; counts of passed / failed cases (k-of-N gate)
-    and of cases whose every repeat passed (for pass^k)."""
-    by_case: dict[str, list[bool]] = defaultdict(list)
-    for record in records:
-        if record.get("error") is None and record.get("passed") is not None:
-            by_case[record["case_id"]].append(bool(record["passed"]))
-    fractions = {case: sum(runs) / len(runs) for case, runs in by_case.items()}
-    passed = sum(1 for runs in by_case.values() if sum(runs) >= min(min_passes, len(runs)))
-    all_passed = sum(1 for runs in by_case.values() if all(runs))
-    return fractions, passed, len(by_case) - passed, all_passed
-
-
-def _numbers(records: list[dict[str, Any]], name: str) -> list[float]:
-    values = (record.get("metrics", {}).get(name) for record in records if record.get("error") is None)
-    return [float(value) for value in values if isinstance(value, (int, float))]
-
+_NUMERIC_METRICS = ("latency_ms", "ttft_ms", "input_tokens", "output_tokens", "tokens_per_s")
 
 #: Registry metrics that are the mean score of one assertion type, and the failure rate metrics.
 _TYPE_MEANS = {
@@ -114,62 +88,122 @@ _TYPE_MEANS = {
 }
 
 
-def _assertion_metrics(records: list[dict[str, Any]]) -> dict[str, float]:
-    """factuality / relevance / similarity means; hallucination rate = share of outputs failing
-    context-faithfulness; refusal rate = share of outputs that are refusals (is-refusal passing)."""
-    scores: dict[str, list[float]] = defaultdict(list)
-    outcomes: dict[str, list[bool]] = defaultdict(list)
-    for record in records:
+class _Group:
+    """The running totals of one suite x model: a few numbers per record, never the records themselves,
+    so a run of any size summarises in flat memory. Values are kept in arrival order and reduced with the
+    same ``sum``/``sorted`` calls as a list of records would be, so the figures do not depend on how the
+    records were fed (streamed during the run, or re-read from records.jsonl)."""
+
+    def __init__(
+        self,
+        suite: str,
+        model: str,
+        min_passes: int = 1,
+        thresholds: dict[str, dict[str, float]] | None = None,
+    ) -> None:
+        self.suite = suite
+        self.model = model
+        self.min_passes = min_passes
+        self.thresholds = thresholds or {}
+        self.count = 0
+        self.errored = 0
+        self.case_ids: set[str] = set()
+        # per case with a non-errored verdict: [repeats passed, repeats judged], in order of first verdict
+        self.outcomes: dict[str, list[int]] = {}
+        self.numbers: dict[str, array[float]] = {name: array("d") for name in _NUMERIC_METRICS}
+        self.costs = array("d")
+        self.cost_count = 0  # non-errored records, priced or not
+        self.cost_known = True
+        self.scores = array("d")
+        # factuality / relevance / similarity means; hallucination rate = share of outputs failing
+        # context-faithfulness; refusal rate = share of outputs that are refusals (is-refusal passing)
+        self.type_scores: dict[str, array[float]] = {}
+        self.rates: dict[str, list[int]] = {}  # name -> [outcomes counted, outcomes seen]
+        self.custom: dict[str, array[float]] = {}
+
+    def add(self, record: dict[str, Any]) -> None:
+        self.count += 1
+        self.case_ids.add(record["case_id"])
+        if isinstance(record.get("score"), (int, float)):
+            self.scores.append(float(record["score"]))
         for result in record.get("assertions", []):
-            kind = str(result.get("type", "")).removeprefix("not-")
-            if kind in _TYPE_MEANS:
-                scores[_TYPE_MEANS[kind]].append(float(result.get("score", 0.0)))
-            if kind == "context-faithfulness":
-                outcomes["hallucination_rate"].append(not result.get("passed"))
-            elif kind == "is-refusal":
-                negated = str(result.get("type", "")).startswith("not-")
-                outcomes["refusal_rate"].append(bool(result.get("passed")) != negated)
-    metrics = {name: sum(values) / len(values) for name, values in scores.items()}
-    metrics |= {name: sum(flags) / len(flags) for name, flags in outcomes.items()}
-    return metrics
+            self._assertion(result)
+        if record.get("error") is not None:
+            self.errored += 1
+            return
+        if record.get("passed") is not None:
+            outcome = self.outcomes.setdefault(record["case_id"], [0, 0])
+            outcome[0] += bool(record["passed"])
+            outcome[1] += 1
+        metrics = record.get("metrics", {})
+        for name, values in self.numbers.items():
+            value = metrics.get(name)
+            if isinstance(value, (int, float)):
+                values.append(float(value))
+        cost = metrics.get("cost_usd")
+        self.cost_count += 1
+        if isinstance(cost, (int, float)):
+            self.costs.append(float(cost))
+        else:
+            self.cost_known = False
+
+    def _assertion(self, result: dict[str, Any]) -> None:
+        kind = str(result.get("type", "")).removeprefix("not-")
+        if kind in _TYPE_MEANS:
+            self.type_scores.setdefault(_TYPE_MEANS[kind], array("d")).append(float(result.get("score", 0.0)))
+        if kind == "context-faithfulness":
+            self._rate("hallucination_rate", not result.get("passed"))
+        elif kind == "is-refusal":
+            negated = str(result.get("type", "")).startswith("not-")
+            self._rate("refusal_rate", bool(result.get("passed")) != negated)
+        if result.get("metric"):
+            self.custom.setdefault(result["metric"], array("d")).append(float(result.get("score", 0.0)))
+
+    def _rate(self, name: str, counted: bool) -> None:
+        tally = self.rates.setdefault(name, [0, 0])
+        tally[0] += counted
+        tally[1] += 1
 
 
-def _custom_metrics(records: list[dict[str, Any]]) -> dict[str, float]:
-    scores: dict[str, list[float]] = defaultdict(list)
-    for record in records:
-        for result in record.get("assertions", []):
-            if result.get("metric"):
-                scores[result["metric"]].append(float(result.get("score", 0.0)))
-    return {name: sum(values) / len(values) for name, values in scores.items()}
+def _case_outcomes(group: _Group) -> tuple[dict[str, float], int, int, int]:
+    """Per case: pass fraction over its non-errored repeats; counts of passed / failed cases (k-of-N gate)
+    and of cases whose every repeat passed (for pass^k)."""
+    outcomes = group.outcomes
+    fractions = {case: passes / runs for case, (passes, runs) in outcomes.items()}
+    passed = sum(1 for passes, runs in outcomes.values() if passes >= min(group.min_passes, runs))
+    all_passed = sum(1 for passes, runs in outcomes.values() if passes == runs)
+    return fractions, passed, len(outcomes) - passed, all_passed
+
+
+def _mean_of(values: array[float]) -> float | None:
+    return sum(values) / len(values) if values else None
 
 
 def summarize_group(group: _Group) -> dict[str, Any]:
-    records = group.records
-    errored = [r for r in records if r.get("error") is not None]
-    fractions, passed, failed, all_passed = _case_outcomes(records, group.min_passes)
-    latency, ttft = _numbers(records, "latency_ms"), _numbers(records, "ttft_ms")
-    input_tokens, output_tokens = _numbers(records, "input_tokens"), _numbers(records, "output_tokens")
-    costs = [r.get("metrics", {}).get("cost_usd") for r in records if r.get("error") is None]
-    cost_known = all(isinstance(cost, (int, float)) for cost in costs)
-    scores = [float(r["score"]) for r in records if isinstance(r.get("score"), (int, float))]
+    fractions, passed, failed, all_passed = _case_outcomes(group)
+    numbers = group.numbers
+    latency, ttft = list(numbers["latency_ms"]), list(numbers["ttft_ms"])
+    input_tokens, output_tokens = numbers["input_tokens"], numbers["output_tokens"]
+    cost_known = group.cost_known
     values: dict[str, float | None] = {
         "pass_rate": _mean(list(fractions.values())),
-        "error_rate": len(errored) / len(records) if records else None,
-        "score_mean": _mean(scores),
+        "error_rate": group.errored / group.count if group.count else None,
+        "score_mean": _mean_of(group.scores),
         "latency_mean_ms": _mean(latency),
         "latency_p50_ms": percentile(latency, 0.5),
         "latency_p95_ms": percentile(latency, 0.95),
         "ttft_p50_ms": percentile(ttft, 0.5),
         "ttft_p95_ms": percentile(ttft, 0.95),
-        "tokens_per_s_mean": _mean(_numbers(records, "tokens_per_s")),
+        "tokens_per_s_mean": _mean_of(numbers["tokens_per_s"]),
         "input_tokens_total": sum(input_tokens) if input_tokens else None,
         "output_tokens_total": sum(output_tokens) if output_tokens else None,
-        "input_tokens_mean": _mean(input_tokens),
-        "output_tokens_mean": _mean(output_tokens),
-        "cost_usd_total": sum(float(c) for c in costs if c is not None) if cost_known and costs else None,
-        "cost_usd_mean": _mean([float(c) for c in costs if c is not None]) if cost_known else None,
-        **_assertion_metrics(records),
-        **_custom_metrics(records),
+        "input_tokens_mean": _mean_of(input_tokens),
+        "output_tokens_mean": _mean_of(output_tokens),
+        "cost_usd_total": sum(group.costs) if cost_known and group.cost_count else None,
+        "cost_usd_mean": _mean_of(group.costs) if cost_known else None,
+        **{name: sum(scores) / len(scores) for name, scores in group.type_scores.items()},
+        **{name: counted / seen for name, (counted, seen) in group.rates.items()},
+        **{name: sum(scores) / len(scores) for name, scores in group.custom.items()},
     }
     gates = {
         **DEFAULT_GATES,
@@ -180,11 +214,11 @@ def summarize_group(group: _Group) -> dict[str, Any]:
     return {
         "suite": group.suite,
         "model": group.model,
-        "records": len(records),
-        "cases": len({r["case_id"] for r in records}),
+        "records": group.count,
+        "cases": len(group.case_ids),
         "passed": passed,
         "failed": failed,
-        "errors": len(errored),
+        "errors": group.errored,
         "pass_all_repeats": all_passed,
         "cost_known": cost_known,
         "metrics": {name: value for name, value in values.items() if value is not None},
@@ -205,26 +239,43 @@ def _verdict(name: str, bound: dict[str, float], value: float | None) -> dict[st
     return verdict
 
 
-def summarize(records: Iterable[dict[str, Any]], run: dict[str, Any]) -> dict[str, Any]:
-    """The summary of a run, recomputed from its records; ``run`` holds run-level facts (id, times)."""
-    groups: dict[tuple[str, str], _Group] = {}
-    for record in records:
+class Summarizer:
+    """Builds the summary as records arrive (``add``), in memory that does not grow with the record count;
+    ``summary(run)`` may be called at any point and equals ``summarize`` over the records added so far."""
+
+    def __init__(self) -> None:
+        self.groups: dict[tuple[str, str], _Group] = {}
+        self.count = 0
+
+    def add(self, record: dict[str, Any]) -> None:
+        self.count += 1
         key = (record["suite"], record["model"])
-        if key not in groups:
-            groups[key] = _Group(
+        group = self.groups.get(key)
+        if group is None:
+            group = self.groups[key] = _Group(
                 record["suite"],
                 record["model"],
                 int(record.get("min_passes", 1)),
                 dict(record.get("thresholds") or {}),
             )
-        groups[key].records.append(record)
-    suites = [summarize_group(group) for group in groups.values()]
-    return {
-        "schema_version": SCHEMA_VERSION,
-        **run,
-        "suites": suites,
-        "passed": bool(suites) and all(s["passed_gates"] for s in suites) and run.get("complete", True),
-    }
+        group.add(record)
+
+    def summary(self, run: dict[str, Any]) -> dict[str, Any]:
+        suites = [summarize_group(group) for group in self.groups.values()]
+        return {
+            "schema_version": SCHEMA_VERSION,
+            **run,
+            "suites": suites,
+            "passed": bool(suites) and all(s["passed_gates"] for s in suites) and run.get("complete", True),
+        }
+
+
+def summarize(records: Iterable[dict[str, Any]], run: dict[str, Any]) -> dict[str, Any]:
+    """The summary of a run, recomputed from its records; ``run`` holds run-level facts (id, times)."""
+    summarizer = Summarizer()
+    for record in records:
+        summarizer.add(record)
+    return summarizer.summary(run)
 
 
 def write_summary(directory: Path, summary: dict[str, Any]) -> None:

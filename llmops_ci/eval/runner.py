@@ -8,7 +8,7 @@ import asyncio
 import json
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import asdict, dataclass
 from typing import Any, TypeVar
 
@@ -85,11 +85,14 @@ class Runner:
         self.spent_usd = 0.0
         self.over_budget = False
 
-    async def run(self, calls: list[Call]) -> None:
-        semaphore = asyncio.Semaphore(self.options.concurrency)
+    async def run(self, calls: Iterable[Call]) -> None:
+        """A fixed pool of ``concurrency`` workers pulls the calls one at a time from one iterator, so the
+        tasks, futures and pending coroutines alive at any moment do not grow with the number of calls."""
+        pending = iter(calls)
 
         async def one(call: Call) -> None:
-            cached = self.cache.get(call.cache_key)
+            key = call.cache_key  # a digest of the request: computed once per call
+            cached = self.cache.get(key)
             if cached is not None:
                 self.on_record(await self._record(call, _Attempt(cached["response"], None, 0, True)))
                 return
@@ -98,17 +101,20 @@ class Runner:
                 error = {"kind": "replay_miss", "message": "no cached response for this request (--replay)"}
                 self.on_record(await self._record(call, _Attempt(None, error, 0, False)))
                 return
-            async with semaphore:
-                if self.over_budget:
-                    return
-                attempt = await self._call_with_retries(call)
+            if self.over_budget:
+                return
+            attempt = await self._call_with_retries(call)
             if attempt.response is not None:
-                self.cache.put(call.cache_key, _request(call), attempt.response)
+                self.cache.put(key, _request(call), attempt.response)
             record = await self._record(call, attempt)
             self._spend(record)
             self.on_record(record)
 
-        await asyncio.gather(*(one(call) for call in calls))
+        async def worker() -> None:
+            for call in pending:  # one shared iterator: each call goes to exactly one worker
+                await one(call)
+
+        await asyncio.gather(*(worker() for _ in range(max(1, self.options.concurrency))))
 
     def _spend(self, record: dict[str, Any]) -> None:
         cost = record.get("metrics", {}).get("cost_usd")

@@ -3,13 +3,27 @@
 litellm is imported here and only here, lazily, with the offline-friendly settings from the field notes
 (local cost map, no debug banner). Retries belong to the engine (``max_retries=0`` to litellm and the
 OpenAI SDK beneath it), so attempts are countable and Retry-After is honoured.
+
+Per-call work we do not use is switched off for our own calls only (a context variable marks them, so
+litellm used by anything else in the process keeps its full behaviour):
+
+- litellm's per-response cost calculator: we price calls from the usage and litellm's price table
+  (:func:`cost_usd`), and the calculator is the single largest piece of litellm's per-call CPU time;
+- litellm's success and failure logging (callbacks, the standard logging payload): we register none.
+
+After the import, litellm's ~1M long-lived objects are frozen out of the collector (``gc.freeze``).
 """
 
 from __future__ import annotations
 
+import contextvars
+import functools
+import gc
 import os
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -51,12 +65,19 @@ class ProviderError(Exception):
 @cache
 def litellm_module() -> Any:
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    # The import builds ~1M objects that live until exit: collecting while it runs only costs time (a
+    # fifth of the import), and afterwards they are frozen out of every later full collection.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         import litellm
     except ImportError:
         from llmops_ci.errors import UsageError
 
         raise UsageError("model calls need litellm: pip install 'llmops-ci[eval]'") from None
+    finally:
+        if collecting:
+            gc.enable()
     litellm.suppress_debug_info = True
     litellm.telemetry = False
     litellm.drop_params = True
@@ -66,7 +87,57 @@ def litellm_module() -> Any:
         *(item for item in litellm.custom_provider_map if item.get("provider") != PROVIDER),
         {"provider": PROVIDER, "custom_handler": handler(litellm)},
     ]
+    _skip_response_cost()
+    gc.freeze()
     return litellm
+
+
+# --- litellm's per-call work we do not use, off for our calls only ------------------------------------
+
+#: True while one of our calls is inside litellm.
+_OUR_CALL: contextvars.ContextVar[bool] = contextvars.ContextVar("llmops_ci_litellm_call", default=False)
+
+
+def _skip_response_cost() -> None:
+    """Our calls skip ``Logging.response_cost_calculator`` (the response's ``_hidden_params`` then carry no
+    ``response_cost``); every other caller gets litellm's own calculator."""
+    try:
+        from litellm.litellm_core_utils.litellm_logging import Logging
+    except ImportError:  # a litellm without this class: nothing to skip
+        return
+    original = Logging.response_cost_calculator
+    if getattr(original, "__llmops_ci__", False):
+        return
+
+    @functools.wraps(original)
+    def response_cost_calculator(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return None if _OUR_CALL.get() else original(self, *args, **kwargs)
+
+    response_cost_calculator.__llmops_ci__ = True  # type: ignore[attr-defined]
+    setattr(Logging, "response_cost_calculator", response_cost_calculator)  # noqa: B010
+
+
+@cache
+def _litellm_internal_flag() -> contextvars.ContextVar[bool] | None:
+    """litellm's "internal sub-call" flag: set, a call runs no success/failure logging nor callbacks."""
+    try:
+        from litellm._internal_context import is_internal_call
+    except ImportError:
+        return None
+    return is_internal_call if isinstance(is_internal_call, contextvars.ContextVar) else None
+
+
+@contextmanager
+def _our_call() -> Iterator[None]:
+    ours = _OUR_CALL.set(True)
+    flag = _litellm_internal_flag()
+    internal = flag.set(True) if flag is not None else None
+    try:
+        yield
+    finally:
+        if flag is not None and internal is not None:
+            flag.reset(internal)
+        _OUR_CALL.reset(ours)
 
 
 def _retry_after(error: Exception) -> float | None:
@@ -115,11 +186,12 @@ async def complete(
     request = {k: v for k, v in params.items() if not k.startswith("x-") and k != "timeout"}
     started = time.perf_counter()
     try:
-        if stream:
-            return await _streamed(litellm, model, messages, request, api_base, timeout, started)
-        response = await litellm.acompletion(
-            model=model, messages=messages, api_base=api_base, timeout=timeout, max_retries=0, **request
-        )
+        with _our_call():
+            if stream:
+                return await _streamed(litellm, model, messages, request, api_base, timeout, started)
+            response = await litellm.acompletion(
+                model=model, messages=messages, api_base=api_base, timeout=timeout, max_retries=0, **request
+            )
     except ProviderError:
         raise
     except Exception as error:  # litellm raises its own hierarchy plus httpx/openai ones
@@ -209,9 +281,10 @@ async def embed(
     litellm = litellm_module()
     started = time.perf_counter()
     try:
-        response = await litellm.aembedding(
-            model=model, input=inputs, api_base=api_base, timeout=timeout, max_retries=0
-        )
+        with _our_call():
+            response = await litellm.aembedding(
+                model=model, input=inputs, api_base=api_base, timeout=timeout, max_retries=0
+            )
     except Exception as error:
         raise map_error(error) from None
     data = sorted(getattr(response, "data", None) or [], key=lambda item: _field(item, "index"))
