@@ -34,6 +34,7 @@ check fails.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import platform
@@ -511,12 +512,23 @@ class Bench:
         print(f"\n== peak RSS: latency 0, concurrency {concurrency}, --no-cache")
         self.server.command("latency 0")
         peaks: list[float] = []
+        rate: float | None = None
         for count in counts:
-            measured, _ = self.run_eval(
-                self.fresh_repo(count, f"rss{count}"), concurrency, count, "--no-cache"
+            if rate:
+                print(f"  ({count:,} cases next: about {count / rate / 60:.0f} min at the last rate)")
+            repo = self.fresh_repo(count, f"rss{count}")
+            # planning alone (no model call, no litellm): what the run holds before the first request
+            plan = measure(
+                [*self.eval_argv(repo, concurrency, "--no-cache"), "--dry-run"], cwd=repo, env=self.env
             )
+            measured, _ = self.run_eval(repo, concurrency, count, "--no-cache")
             peaks.append(measured.max_rss_mb)
-            print(describe(f"{count:,} cases", [measured], count) + f"  {count / measured.wall:.0f} cases/s")
+            rate = count / measured.wall
+            print(
+                describe(f"{count:,} cases", [measured], count)
+                + f"  {rate:.0f} cases/s; planning alone (--dry-run) {plan.wall:.1f} s, "
+                f"peak RSS {plan.max_rss_mb:.0f} MB"
+            )
         flat = len(peaks) < 2 or peaks[-1] <= peaks[0] * RSS_FLAT
         ok = flat and max(peaks) <= RSS_GOAL_MB
         print(
@@ -543,6 +555,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--cli", help="the llmops-ci command line to measure (default: the installed one)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = parser.parse_args(argv)
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(line_buffering=True)  # progress shows as it happens, also into a file
     sections = [name.strip() for name in args.sections.split(",") if name.strip()]
     unknown = sorted(set(sections) - set(SECTIONS))
     if unknown:
