@@ -219,6 +219,62 @@ def assertions() -> None:
     sys.exit(catalog.run_assertions())
 
 
+@cli.group()
+def guard() -> None:
+    """Guardrail policies: check text against a policy, list the check types."""
+
+
+@guard.command(name="check")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--policy", "policy_name", required=True, help="Name of the GuardrailPolicy.")
+@click.option(
+    "--scope",
+    type=click.Choice(["input", "output", "retrieval"]),
+    default="input",
+    show_default=True,
+    help="Which of the policy's actions apply.",
+)
+@click.option("--project", "-C", type=click.Path(path_type=Path), help="Repository root holding llmops.yaml.")
+@click.option("--strict", is_flag=True, help="A warn verdict fails too (exit 1).")
+@click.option(
+    "--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+def guard_check(
+    paths: tuple[Path, ...],
+    policy_name: str,
+    scope: str,
+    project: Path | None,
+    strict: bool,
+    output_format: str,
+) -> None:
+    """Run a policy on PATHS, or on stdin (no PATHS or -).
+
+    From stdin, the text after redaction and masking goes to stdout (nothing when blocked), findings to
+    stderr as path:line:col: action check ENTITY. Exit 1 when blocked (or warned, with --strict).
+    """
+    from llmops_ci.commands import guard as command
+
+    sys.exit(
+        command.check(
+            list(paths),
+            policy_name=policy_name,
+            scope=scope,
+            project=project,
+            strict=strict,
+            output_format=output_format,
+        )
+    )
+
+
+@guard.command(name="checks")
+@click.argument("check_type", required=False)
+def guard_checks(check_type: str | None) -> None:
+    """List the check types, or print one check's documentation."""
+    from llmops_ci.commands import guard as command
+
+    sys.exit(command.checks(check_type))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run click without its own exit handling so every exit code is ours."""
     try:

@@ -36,7 +36,14 @@ def _prompt(artifact: Artifact) -> Iterator[Reference]:
 
 
 def _policy(artifact: Artifact) -> Iterator[Reference]:
-    yield from _names(artifact, artifact.spec.get("extends"), ("spec", "extends"), "GuardrailPolicy")
+    spec = artifact.spec
+    yield from _names(artifact, spec.get("extends"), ("spec", "extends"), "GuardrailPolicy")
+    checks = spec.get("checks")
+    if isinstance(checks, list):
+        for index, check in enumerate(checks):
+            if isinstance(check, dict):
+                path = ("spec", "checks", index, "terms_file")
+                yield from _names(artifact, check.get("terms_file"), path, "file")
 
 
 def _rag(artifact: Artifact) -> Iterator[Reference]:

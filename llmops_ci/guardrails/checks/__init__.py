@@ -31,6 +31,7 @@ class Detection:
     start: int
     end: int
     text: str
+    detail: str = ""  # why it fired, when the span alone does not say (a schema error, decoded hidden text)
 
 
 class Detector(Protocol):

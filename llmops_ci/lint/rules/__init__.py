@@ -13,6 +13,9 @@ from llmops_ci.lint.rules import (
     e006_uncovered_prompt,
     e007_assertion_params,
     g001_unknown_check,
+    g002_fixture_mismatch,
+    g003_check_config,
+    g004_unused_check_option,
     m001_unpinned_model,
     m002_context_window,
     p001_example_schema,
@@ -54,6 +57,9 @@ _MODULES = (
     e006_uncovered_prompt,
     e007_assertion_params,
     g001_unknown_check,
+    g002_fixture_mismatch,
+    g003_check_config,
+    g004_unused_check_option,
     c001_chunk_overlap,
 )
 

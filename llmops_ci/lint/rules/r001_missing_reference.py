@@ -1,7 +1,7 @@
 """## What it does
 Reports a reference to an artifact or file that does not exist: a prompt's `guardrails` or `rag`, a
 pipeline's `answer.prompt`, a suite's `target`, `guardrails`, `cases_file` or `guardrail` assertion
-`policy`, a policy's `extends`, and an environment's `releases` keys.
+`policy`, a policy's `extends` and checks' `terms_file`, and an environment's `releases` keys.
 
 ## Why is this bad?
 The broken name fails only when the suite runs or the application loads the prompt: in CI or in
@@ -44,8 +44,8 @@ def check(context: LintContext) -> Iterator[Hit]:
             yield hit(
                 source,
                 reference.at,
-                f"cases file {reference.target_name!r} does not exist",
-                "paths are relative to the suite file",
+                f"{str(reference.at[-1]).replace('_', ' ')} {reference.target_name!r} does not exist",
+                "paths are relative to the file that names them",
             )
             continue
         names = [name for kind, name in graph.by_name if kind == reference.target_kind]
