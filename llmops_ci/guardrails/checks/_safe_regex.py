@@ -18,7 +18,9 @@ class SafePattern(Protocol):
     def search(self, text: str) -> Any: ...
 
 
-def compile_safe(pattern: str, key: str | int | tuple[str | int, ...], *, case_sensitive: bool = True) -> SafePattern:
+def compile_safe(
+    pattern: str, key: str | int | tuple[str | int, ...], *, case_sensitive: bool = True
+) -> SafePattern:
     """Compile ``pattern`` with RE2; ``key`` locates it in the check entry for the error message."""
     options = re2.Options()
     options.log_errors = False  # RE2 otherwise prints its own copy of the error on stderr
