@@ -6,12 +6,14 @@ from pathlib import Path
 
 from llmops_ci.artifacts.loader import find_root, load_graph, load_project
 from llmops_ci.artifacts.model import Artifact, Graph
-from llmops_ci.errors import LlmopsError
+from llmops_ci.errors import EXIT_USAGE, LlmopsError
 from llmops_ci.guardrails.policy import Policy, PolicyError, policy_from_spec
 
 
 class PolicyLoadError(LlmopsError):
     """A policy that is missing, invalid or does not compile; the message names the file and line."""
+
+    exit_code = EXIT_USAGE
 
 
 class PolicyLibrary:
