@@ -69,6 +69,7 @@ _POLICY: Schema = {
     "pattern": "^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?$",
     "x-words": "the name of a GuardrailPolicy",
 }
+_SCOPE: Schema = {"enum": ["input", "output", "retrieval"], "x-words": "input, output or retrieval"}
 _GRADER: Schema = {"type": ["string", "object"], "x-words": "a model id or a model mapping"}
 
 #: Keys every assertion may have, whatever its type.
@@ -138,7 +139,10 @@ _DETERMINISTIC: dict[str, tuple[str, Schema]] = {
         "a Python function module:function decides",
         _params({"function": _FUNCTION}, {"value": _ANY_JSON, "threshold": _ANY_NUMBER}),
     ),
-    "guardrail": ("output passes the GuardrailPolicy named by policy", _params({"policy": _POLICY})),
+    "guardrail": (
+        "output passes the GuardrailPolicy named by policy (not blocked)",
+        _params({"policy": _POLICY}, {"scope": _SCOPE}),
+    ),
 }
 _MODEL_GRADED: dict[str, tuple[str, Schema]] = {
     "llm-rubric": (

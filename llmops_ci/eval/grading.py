@@ -13,6 +13,7 @@ from llmops_ci.eval.assertions.model_graded import GradingError
 if TYPE_CHECKING:
     from llmops_ci.eval.plan import Call
     from llmops_ci.eval.runner import Runner
+    from llmops_ci.guardrails.policy import Policy
 
 GRADER_DEFAULT_PARAMS = {"temperature": 0}
 
@@ -43,6 +44,12 @@ class RunnerGrading:
         if name is None:
             raise GradingError("no embedding model: set the assertion's grader or defaults.embedding_model")
         return name, ref.get("api_base") if isinstance(ref, dict) else self.call.model.api_base
+
+    def policy(self, name: str) -> Policy:
+        """A compiled GuardrailPolicy of the run (compiled before the first call)."""
+        if self.runner.guards is None:
+            raise GradingError("no guardrail policies were prepared for this run")
+        return self.runner.guards.policy(name)
 
     def describe(self, spec: dict[str, Any]) -> dict[str, Any]:
         if spec.get("type", "").removeprefix("not-") == "similar":

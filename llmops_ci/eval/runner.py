@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from llmops_ci import __version__
 from llmops_ci.eval.assertions.base import Output
 from llmops_ci.eval.cache import ResponseCache
+from llmops_ci.eval.guarding import EvalGuards
 from llmops_ci.eval.plan import Call
 from llmops_ci.eval.results import SCHEMA_VERSION
 
@@ -84,6 +85,7 @@ class Runner:
         self.calls_made = 0
         self.spent_usd = 0.0
         self.over_budget = False
+        self.guards: EvalGuards | None = None
 
     async def run(self, calls: Iterable[Call]) -> None:
         """A fixed pool of ``concurrency`` workers pulls the calls one at a time from one iterator, so the

@@ -150,10 +150,15 @@ class Policy:
             findings.extend(
                 _finding(compiled, scope, action, detection) for detection in compiled.detector.scan(text)
             )
-        findings.sort(key=lambda finding: (finding.start, finding.end))
-        verdict = max((_ACTION_VERDICT[f.action] for f in findings), key=VERDICTS.index, default="pass")
+        return self.verdict(text, scope, findings)
+
+    def verdict(self, text: str, scope: str, findings: Iterable[Finding]) -> Verdict:
+        """The verdict and transformed text that ``findings`` (of this policy's checks) make of ``text``;
+        the eval engine calls it again after adding the findings of model-based checks."""
+        ordered = sorted(findings, key=lambda finding: (finding.start, finding.end))
+        verdict = max((_ACTION_VERDICT[f.action] for f in ordered), key=VERDICTS.index, default="pass")
         masks = {compiled.id: compiled.mask_keep for compiled in self.checks}
-        return Verdict(scope, verdict, _transform(text, findings, masks), tuple(findings))
+        return Verdict(scope, verdict, apply_actions(text, ordered, masks), tuple(ordered))
 
     def check_input(self, text: str) -> Verdict:
         return self.check(text, "input")
@@ -188,7 +193,7 @@ def mask(value: str, keep: int) -> str:
     return "*" * (len(value) - kept) + (value[len(value) - kept :] if kept else "")
 
 
-def _transform(text: str, findings: Iterable[Finding], mask_keep: Mapping[str, int]) -> str:
+def apply_actions(text: str, findings: Iterable[Finding], mask_keep: Mapping[str, int]) -> str:
     """Apply redactions and masks; of overlapping spans the one starting first (then the longest) wins."""
     edits: list[Finding] = []
     for finding in sorted(

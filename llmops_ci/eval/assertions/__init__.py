@@ -1,8 +1,9 @@
 """The deterministic assertions, and :func:`evaluate` / :func:`case_passes` that apply them.
 
 ``ASSERTIONS`` maps a catalog type name (see :mod:`llmops_ci.eval.assertion_types`) to its check;
-``NOT_IMPLEMENTED`` names the catalog types that need another engine (guardrails, a grader model,
-embeddings). Together they are exactly the catalog.
+``GRADED`` holds the model-graded ones and ``CONTEXTUAL`` those that need the run's context (the
+``guardrail`` assertion reads the run's compiled policies); ``NOT_IMPLEMENTED`` names catalog types with
+no implementation in this version. Together they are exactly the catalog.
 """
 
 from __future__ import annotations
@@ -21,10 +22,12 @@ from llmops_ci.eval.assertions.base import (
     Verdict,
 )
 from llmops_ci.eval.assertions.common import at_least
+from llmops_ci.eval.assertions.guardrail import GuardContext, check_guardrail
 from llmops_ci.eval.assertions.model_graded import GRADED, Grading, GradingError
 
 __all__ = [
     "ASSERTIONS",
+    "CONTEXTUAL",
     "GRADED",
     "NOT_IMPLEMENTED",
     "AssertionParamError",
@@ -62,10 +65,11 @@ ASSERTIONS: dict[str, Check] = {
     "python": python_check.check_python,
 }
 
-#: Catalog types whose implementation lives elsewhere (and why), not registered here yet.
-NOT_IMPLEMENTED: dict[str, str] = {
-    "guardrail": "it needs the guardrail engine",
-}
+#: Types that need the run's context (compiled guardrail policies, and the grader for model checks).
+CONTEXTUAL = {"guardrail": check_guardrail}
+
+#: Catalog types with no implementation in this version (and why).
+NOT_IMPLEMENTED: dict[str, str] = {}
 
 #: Types whose check reads ``threshold`` itself (levenshtein: a whole number is an edit distance;
 #: rouge-l, bleu and the graded ones: a default threshold when none is given). Others: score >= threshold.
@@ -82,9 +86,12 @@ def evaluate(spec: dict[str, Any], output: Output) -> AssertionResult:
     return _finish(spec, name, kind, _check_for(name, kind)(output, spec))
 
 
-async def evaluate_async(spec: dict[str, Any], output: Output, grading: Grading) -> AssertionResult:
-    """:func:`evaluate`, plus the model-graded types, whose grader calls go through ``grading``."""
+async def evaluate_async(spec: dict[str, Any], output: Output, grading: GuardContext) -> AssertionResult:
+    """:func:`evaluate`, plus the model-graded types, whose grader calls go through ``grading``, and the
+    contextual ones, which read the run's compiled policies from it."""
     name, kind = _validated(spec)
+    if kind in CONTEXTUAL:
+        return _finish(spec, name, kind, await CONTEXTUAL[kind](output, spec, grading))
     if kind not in GRADED:
         return _finish(spec, name, kind, _check_for(name, kind)(output, spec))
     result = _finish(spec, name, kind, await GRADED[kind](output, spec, grading))
@@ -95,7 +102,7 @@ async def evaluate_async(spec: dict[str, Any], output: Output, grading: Grading)
 def _validated(spec: dict[str, Any]) -> tuple[str, str]:
     name = str(spec.get("type", ""))
     kind = base_type(name)
-    if kind not in ASSERTIONS and kind not in GRADED:
+    if kind not in ASSERTIONS and kind not in GRADED and kind not in CONTEXTUAL:
         _check_for(name, kind)  # raises the right error
     problems = validate_params(spec)
     if problems:
@@ -118,8 +125,8 @@ def _finish(spec: dict[str, Any], name: str, kind: str, result: Verdict) -> Asse
 def _check_for(name: str, kind: str) -> Check:
     if kind in ASSERTIONS:
         return ASSERTIONS[kind]
-    if kind in GRADED:
-        raise UnsupportedAssertionError(f"assertion type {name!r} needs a grader: use evaluate_async")
+    if kind in GRADED or kind in CONTEXTUAL:
+        raise UnsupportedAssertionError(f"assertion type {name!r} needs a run's context: use evaluate_async")
     if kind in NOT_IMPLEMENTED:
         raise UnsupportedAssertionError(
             f"assertion type {name!r} is not available in this version yet ({NOT_IMPLEMENTED[kind]})"

@@ -29,6 +29,7 @@ class Output:
     cost_usd: float | None = None
     context: list[dict[str, Any]] = field(default_factory=list)  # retrieved chunks (RAG)
     expected: Any = None  # the case's reference answer, if any
+    raw_text: str | None = None  # the model's own text when output guardrails changed or blocked it
 
 
 @dataclass

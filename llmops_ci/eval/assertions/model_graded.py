@@ -55,12 +55,12 @@ def _answer(text: str) -> dict[str, Any]:
     return parsed
 
 
-async def _ask(grading: Grading, spec: dict[str, Any], system: str, user: str) -> dict[str, Any]:
+async def ask_json(grading: Grading, spec: dict[str, Any], system: str, user: str) -> dict[str, Any]:
     messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
     return _answer(await grading.ask(spec, messages))
 
 
-def _score(answer: dict[str, Any], key: str = "score", scale: tuple[float, float] = (0.0, 1.0)) -> float:
+def score_of(answer: dict[str, Any], key: str = "score", scale: tuple[float, float] = (0.0, 1.0)) -> float:
     value = answer.get(key)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise GradingError(f"the grader's answer has no numeric {key!r}: {answer}")
@@ -98,8 +98,8 @@ async def check_llm_rubric(output: Output, spec: dict[str, Any], grading: Gradin
         "rubric, 0 when it does not meet it at all, and in between for partial fulfilment. " + _JSON_REPLY
     )
     user = f"<rubric>\n{spec['value']}\n</rubric>\n<output>\n{output.text}\n</output>"
-    answer = await _ask(grading, spec, system, user)
-    score = _score(answer)
+    answer = await ask_json(grading, spec, system, user)
+    score = score_of(answer)
     threshold = _threshold(spec, "llm-rubric")
     return Verdict(score >= threshold, score, f"rubric score {score:.2f}: {answer.get('reason', '')}")
 
@@ -125,7 +125,7 @@ async def check_factuality(output: Output, spec: dict[str, Any], grading: Gradin
         f"<question>\n{_question(output)}\n</question>\n<reference>\n{spec['value']}\n</reference>\n"
         f"<submission>\n{output.text}\n</submission>"
     )
-    answer = await _ask(grading, spec, system, user)
+    answer = await ask_json(grading, spec, system, user)
     choice = str(answer.get("choice", "")).strip().strip("()").upper()[:1]
     if choice not in _FACT_CHOICES:
         raise GradingError(f"the grader chose {answer.get('choice')!r}, not one of A-E")
@@ -141,8 +141,8 @@ async def check_answer_relevance(output: Output, spec: dict[str, Any], grading: 
         "it is correct. Score 1 for a fully relevant answer, 0 for an unrelated one. " + _JSON_REPLY
     )
     user = f"<question>\n{_question(output)}\n</question>\n<answer>\n{output.text}\n</answer>"
-    answer = await _ask(grading, spec, system, user)
-    score = _score(answer)
+    answer = await ask_json(grading, spec, system, user)
+    score = score_of(answer)
     return Verdict(
         score >= _threshold(spec, "answer-relevance"),
         score,
@@ -157,7 +157,7 @@ async def check_context_faithfulness(output: Output, spec: dict[str, Any], gradi
         '{"reason": "<one sentence>", "claims": <int>, "supported": <int>}.'
     )
     user = f"<context>\n{_context_text(output)}\n</context>\n<answer>\n{output.text}\n</answer>"
-    answer = await _ask(grading, spec, system, user)
+    answer = await ask_json(grading, spec, system, user)
     claims, supported = answer.get("claims"), answer.get("supported")
     if not isinstance(claims, int) or not isinstance(supported, int) or claims < 0 or supported < 0:
         raise GradingError(f"the grader's answer lacks whole numbers 'claims' and 'supported': {answer}")
@@ -180,8 +180,8 @@ async def check_g_eval(output: Output, spec: dict[str, Any], grading: Grading) -
         f"<criteria>\n{criteria}\n</criteria>\n<input>\n{_question(output)}\n</input>\n"
         f"<text>\n{output.text}\n</text>"
     )
-    answer = await _ask(grading, spec, system, user)
-    score = _score(answer, scale=(1.0, 5.0))
+    answer = await ask_json(grading, spec, system, user)
+    score = score_of(answer, scale=(1.0, 5.0))
     return Verdict(
         score >= _threshold(spec, "g-eval"),
         score,
