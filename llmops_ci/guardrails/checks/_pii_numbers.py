@@ -1,0 +1,261 @@
+"""Validators of the ``pii`` check for runs of digits: payment cards, US social security numbers, IPv4
+addresses and phone numbers.
+
+A *run* is what the combined pattern of ``pii`` reports for numbers: digits separated by at most three of
+`` ()./-`` (and possibly opened by ``+`` or ``(``). It may hold several numbers side by side
+(``4012888888881881 4012-8888-8888-1881``), so each validator looks at windows of consecutive digit groups
+of the run, longest first. Windows are bounded (at most eight groups), so a run costs time linear in its
+length whatever it holds.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable
+from functools import lru_cache
+from itertools import accumulate
+from typing import NamedTuple
+
+from llmops_ci.guardrails.checks._pii_phone import (
+    INTERNATIONAL_DIGITS,
+    is_phone_number,
+    national_digit_counts,
+)
+
+_SPLIT = re.compile(r"([0-9]+)")
+_PHONE_SEPARATOR = re.compile(r" ?[-./]? ?|\) ?[-.]?|[ -]?\(")
+_TIGHT = frozenset({"-", ".", "/"})
+_MAX_WINDOW = 8  # digit groups in one card or phone number
+
+Emit = Callable[[str, int, int], None]
+
+# Numbers that fit the SSN rules but were voided after being published: the sample card sold in
+# Woolworth wallets, and one printed in a 1940 Social Security Board pamphlet.
+_VOID_SSNS = frozenset({"078051120", "219099999"})
+
+
+def luhn_valid(digits: str) -> bool:
+    """The Luhn (mod 10) checksum of a string of digits holds."""
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = ord(char) - 48
+        if index % 2:
+            value = value * 2 - 9 if value > 4 else value * 2
+        total += value
+    return total % 10 == 0
+
+
+def card_prefix_valid(digits: str) -> bool:
+    """The issuer prefix and length fit a card scheme in use: UATP (1, 15 digits), Mir (2200-2204),
+    Mastercard (2221-2720, 51-55), Diners/JCB/Amex (30, 34-39), Visa (4, the only one with 13 digits),
+    Maestro/Discover/UnionPay/RuPay and other 5 and 6 prefixes."""
+    length = len(digits)
+    first = digits[0]
+    if first == "4":
+        return True
+    if length == 13:
+        return False
+    if first == "1":
+        return length == 15
+    if first == "2":
+        prefix = int(digits[:4])
+        return (2200 <= prefix <= 2204 and length >= 16) or (2221 <= prefix <= 2720 and length == 16)
+    if first == "3":
+        second = digits[1]
+        if second in "47":
+            return length == 15
+        return second in "05689"
+    return first in "56"
+
+
+def ssn_valid(area: str, group: str, serial: str) -> bool:
+    """US SSN rules of the SSA: no area 000, 666 or 900-999, no group 00, no serial 0000."""
+    if area in ("000", "666") or area[0] == "9" or group == "00" or serial == "0000":
+        return False
+    number = area + group + serial
+    return number not in _VOID_SSNS and number != number[0] * 9
+
+
+def _looks_like_date(lengths: list[int], values: list[int]) -> bool:
+    """Three groups that read as a date: year-month-day or day/month/year (either order of day and month)."""
+    if lengths[0] == 4 and lengths[1] <= 2 and lengths[2] <= 2:
+        return 1 <= values[1] <= 12 and 1 <= values[2] <= 31
+    if lengths[2] == 4 and lengths[0] <= 2 and lengths[1] <= 2:
+        return 1 <= values[0] <= 31 and 1 <= values[1] <= 31 and min(values[0], values[1]) <= 12
+    return False
+
+
+@lru_cache(maxsize=64)
+def _national_counts(regions: tuple[str, ...]) -> frozenset[int]:
+    return frozenset().union(*(national_digit_counts(region) for region in regions))
+
+
+class _Run(NamedTuple):
+    """The digit groups of a run, the separators between them and where each group starts in the text."""
+
+    text: str
+    groups: list[str]
+    seps: list[str]
+    starts: list[int]
+
+    def end(self, index: int) -> int:
+        return self.starts[index] + len(self.groups[index])
+
+
+def scan_run(
+    text: str,
+    start: int,
+    end: int,
+    emit: Emit,
+    *,
+    cards: bool,
+    ssns: bool,
+    ips: bool,
+    phones: bool,
+    regions: tuple[str, ...],
+) -> None:
+    """Report the cards, SSNs, IPv4 addresses and phone numbers in ``text[start:end]`` through ``emit``."""
+    parts = _SPLIT.split(text[start:end])  # lead, group, separator, group, ..., group, tail
+    groups = parts[1::2]
+    run = _Run(text, groups, parts[2:-1:2], list(accumulate(map(len, parts), initial=start))[1:-1:2])
+    # A run glued to a letter ("10th", "4111...1111abc") loses its last group.
+    last = len(groups) - 1
+    if end < len(text) and (text[end].isalnum() or text[end] == "_"):
+        last -= 1
+    if last < 0:
+        return
+    digits = sum(map(len, groups[: last + 1]))
+    if ips and last >= 3:
+        _ipv4(run, last, emit)
+    if ssns and last >= 2 and digits >= 9:
+        _ssns(run, last, emit)
+    if cards and digits >= 13:
+        _cards(run, last, emit)
+    if (
+        phones
+        and digits >= 7
+        and (text[start] == "+" or digits >= min(_national_counts(regions), default=99))
+    ):
+        _phones(run, start, last, regions, emit)
+
+
+def _ipv4(run: _Run, last: int, emit: Emit) -> None:
+    groups, seps = run.groups, run.seps
+    count = len(groups)
+    index = 0
+    while index + 3 <= last:
+        if (
+            seps[index] == seps[index + 1] == seps[index + 2] == "."
+            and (index == 0 or seps[index - 1] != ".")
+            and (index + 3 == count - 1 or seps[index + 3] != ".")
+            and max(len(group) for group in groups[index : index + 4]) <= 3
+        ):
+            try:
+                ipaddress.IPv4Address(".".join(groups[index : index + 4]))
+            except ValueError:
+                index += 1
+                continue
+            stop = run.end(index + 3)
+            after = index + 4
+            if (
+                after <= last
+                and seps[index + 3] == "/"
+                and int(groups[after]) <= 32
+                and len(groups[after]) <= 2
+                and (after == count - 1 or seps[after][0] not in "./")
+            ):
+                stop = run.end(after)
+            emit("IP_ADDRESS", run.starts[index], stop)
+            index += 4
+            continue
+        index += 1
+
+
+def _ssns(run: _Run, last: int, emit: Emit) -> None:
+    groups, seps = run.groups, run.seps
+    count = len(groups)
+    for index in range(last - 1):
+        if len(groups[index]) != 3 or len(groups[index + 1]) != 2 or len(groups[index + 2]) != 4:
+            continue
+        sep = seps[index]
+        if sep != seps[index + 1] or sep not in ("-", " ", "."):
+            continue
+        if (index > 0 and seps[index - 1] in _TIGHT) or (index + 2 < count - 1 and seps[index + 2] in _TIGHT):
+            continue  # part of a longer number: 1-078-05-1123, 078-05-1123-45
+        if ssn_valid(groups[index], groups[index + 1], groups[index + 2]):
+            emit("US_SSN", run.starts[index], run.end(index + 2))
+
+
+def _cards(run: _Run, last: int, emit: Emit) -> None:
+    groups, seps = run.groups, run.seps
+    index = 0
+    while index <= last:
+        top = index
+        if index < last and seps[index] in (" ", "-"):
+            sep = seps[index]
+            top = index + 1
+            while top < last and top - index < _MAX_WINDOW - 1 and seps[top] == sep:
+                top += 1
+        for stop in range(top, index - 1, -1):
+            window = groups[index : stop + 1]
+            digits = "".join(window)
+            if not 13 <= len(digits) <= 19 or (
+                stop > index and not all(3 <= len(group) <= 8 for group in window)
+            ):
+                continue
+            if card_prefix_valid(digits) and luhn_valid(digits):
+                emit("CREDIT_CARD", run.starts[index], run.end(stop))
+                index = stop + 1
+                break
+        else:
+            index += 1
+
+
+def _phones(run: _Run, start: int, last: int, regions: tuple[str, ...], emit: Emit) -> None:
+    text, groups, seps = run.text, run.groups, run.seps
+    count = len(groups)
+    national = _national_counts(regions) if text[start] != "+" else frozenset()
+    index = 0
+    while index <= last:
+        # A number starts the run or follows white space: not the tail of "1.2.3.4567890".
+        if index > 0 and " " not in seps[index - 1]:
+            index += 1
+            continue
+        if index == 0:
+            begin = start  # the run may open with "+" or "("
+        else:
+            begin = run.starts[index] - 1 if seps[index - 1].endswith("(") else run.starts[index]
+        international = text[begin] == "+"
+        top = min(last, index + _MAX_WINDOW - 1)
+        for group in range(index, top):
+            if not _PHONE_SEPARATOR.fullmatch(seps[group]):
+                top = group
+                break
+        for stop in range(top, index - 1, -1):
+            if stop < count - 1 and " " not in seps[stop]:
+                continue  # would end inside a longer number
+            window = [len(group) for group in groups[index : stop + 1]]
+            digits = sum(window)
+            if international:
+                if digits not in INTERNATIONAL_DIGITS or window[1:].count(1) > 2:
+                    continue
+            elif digits not in national or window.count(1) > 2:
+                continue
+            candidate = text[begin : run.end(stop)]
+            opened, closed = candidate.count("("), candidate.count(")")
+            if opened != closed or opened > 1 or (opened and candidate.index("(") > candidate.index(")")):
+                continue
+            if (
+                len(window) == 3
+                and seps[index] == seps[index + 1]
+                and seps[index] in _TIGHT
+                and _looks_like_date(window, [int(group) for group in groups[index : stop + 1]])
+            ):
+                continue
+            if is_phone_number(candidate, regions):
+                emit("PHONE_NUMBER", begin, run.end(stop))
+                index = stop + 1
+                break
+        else:
+            index += 1
