@@ -1,38 +1,163 @@
-"""Secret detection: cloud and SaaS API keys, tokens, private key blocks and JWTs. Each pattern is
-anchored on a fixed prefix, so scanning stays linear."""
+"""## secrets
+Fires on credentials: cloud and SaaS API keys, tokens, private key blocks, JWTs, passwords in URLs, and
+high-entropy values assigned to secret-ish names.
+
+## Entities
+- `AWS_ACCESS_KEY`: AWS access key ids, `AKIA`/`ASIA`/`ABIA`/`ACCA`/`A3T?` + 16 base32 characters
+  (`A-Z2-7`), Shannon entropy >= 3.
+- `AWS_SECRET_KEY`: 40 base64 characters assigned to a name holding `aws` and `secret`, or ending
+  `secret_access_key` (`aws_secret_access_key = …`, `"SecretAccessKey": "…"`).
+- `AWS_BEDROCK_KEY`: Amazon Bedrock API keys, long-lived `ABSKQmVkcm9ja0FQSUtleS…` (base64 of
+  `BedrockAPIKey-`) and short-lived `bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29t…`.
+- `GOOGLE_API_KEY`: `AIza` + 35 characters of `A-Za-z0-9_-`, entropy >= 3.5.
+- `AZURE_STORAGE_KEY`: storage account keys in connection strings (`AccountKey=` + 86 base64 + `==`) and
+  Service Bus / Event Hubs keys (`SharedAccessKey=` + 43 base64 + `=`).
+- `AZURE_CLIENT_SECRET`: Entra ID (Azure AD) client secrets: 3 characters, a digit, `Q~`, 31-34
+  characters; entropy >= 3.
+- `GITHUB_TOKEN`: `ghp_`/`gho_`/`ghu_`/`ghs_`/`ghr_` + 36 or more letters and digits; fine-grained
+  `github_pat_` + 82.
+- `SLACK_TOKEN`: `xoxb-`/`xoxp-`/`xoxa-`/`xoxo-`/`xoxs-`/`xoxr-` + one to three groups of 5-14 digits
+  (after an optional version such as `2-`) + 10-64 letters and digits; `xoxe` configuration tokens;
+  `xapp-` app-level tokens.
+- `SLACK_WEBHOOK_URL`: `https://hooks.slack.com/services/…` (also `workflows/`, `triggers/`) with a path of
+  43-56 characters; the detection is the whole URL.
+- `STRIPE_KEY`: secret and restricted keys `sk_live_`/`sk_test_`/`rk_live_`/`rk_test_` + 20 or more
+  letters and digits; webhook signing secrets `whsec_` + 24 or more.
+- `OPENAI_KEY`: `sk-…T3BlbkFJ…` (the marker is base64 of "OpenAI"; 20+ characters each side, optional
+  `proj-`/`svcacct-`/`admin-`); without the marker, `sk-proj-`/`sk-svcacct-`/`sk-admin-` + 80 or more
+  characters, or legacy `sk-` + exactly 48 letters and digits (entropy >= 3.5).
+- `ANTHROPIC_KEY`: `sk-ant-api03-`, `sk-ant-admin01-` (any `sk-ant-<word><2 digits>-`) + 93 characters
+  + `AA`.
+- `HUGGINGFACE_TOKEN`: `hf_` or `api_org_` + 34 letters, mixed case (identifiers such as
+  `hf_generatedKey` are not).
+- `NPM_TOKEN`: `npm_` + 36 letters and digits; any `_authToken` value on an `.npmrc` line
+  (`//registry.npmjs.org/:_authToken=…`, where older tokens are UUIDs).
+- `PYPI_TOKEN`: `pypi-AgEIcHlwaS5vcmc` (pypi.org) or `pypi-AgENdGVzdC5weXBpLm9yZw` (test.pypi.org) + 70
+  or more characters.
+- `PRIVATE_KEY`: `-----BEGIN [RSA |EC |OPENSSH |ENCRYPTED |PGP …]PRIVATE KEY[ BLOCK]-----`, optional
+  armour headers, then 64 or more base64 characters (escaped `\n` of JSON strings allowed); the END line
+  is included when present, and a truncated block still fires.
+- `JWT`: `eyJ<header>.e<payload>[.<signature>]` whose header decodes (base64url) to a JSON object with
+  `alg`; a token without signature needs a payload that decodes to a JSON object.
+- `URL_PASSWORD`: the password of `scheme://user:password@host` (the detection is the password only).
+- `GENERIC_SECRET`: a credential-looking value assigned to a secret-ish name (below).
+
+Every token entity rejects a body holding six identical characters in a row (`ghp_xxxx…`, `AKIAZZZZ…`):
+placeholders are not secrets. Stripe publishable keys (`pk_live_…`, `pk_test_…`) are **not** reported:
+Stripe designs them to be embedded in web pages and apps, they grant no access on their own.
+
+### Generic secrets
+`GENERIC_SECRET` fires on a value assigned with `=`, `:`, `:=` or `=>` (quoted or not, on the same line)
+to a name whose last word is `password`, `passwd`, `passphrase`, `pass`, `pwd`, `secret`, `token`,
+`credential`, `auth` or `authorization`, or `key` after a qualifier (`api_key`, `access_key`,
+`secret_key`, `private_key`, `client_key`, `AccountKey`, `apikey`…). Names marked public or as counters
+are skipped (`public_key`, `csrf_token`, `max_token`, `page_token`, `credentialsId`, `secret_name`). For
+`Authorization: Bearer <token>` the value is the token. The value must:
+
+- be at least 8 characters long, without whitespace, not only digits;
+- reach `min_entropy` bits of Shannon entropy per character (default **3.0**);
+- not be a template, variable or mask (`${X}`, `{{ x }}`, `$X`, `<x>`, `%s`, `***`, `xxxx`), a placeholder
+  (`your-api-key-here`, `changeme`, `example`, `dummy`, `redacted`), a path or a URL;
+- when unquoted, contain a digit and not be an attribute path (`self.token`, `os.environ`): unquoted words
+  in code are identifiers.
+
+Why 3.0: detect-secrets flags *any* quoted string from 4.5 bits (base64 alphabet) or 3.0 (hex alphabet),
+because it has no name to go by. Here the name already says "credential", so the value only has to look
+chosen rather than typed: 3.0 keeps random hex (3.7-4.0 for 32+ characters), UUIDs (3.7), base64 (4.5+)
+and mixed passwords such as `correcthorsebatterystaple` (3.4), and drops repetitive or short values
+(`hunter22` 2.75, `P@ssw0rd!` 2.9, `password1` 2.9). The maximum a value of n distinct characters can reach
+is log2(n): 3.0 bits needs at least 8 distinct characters.
+
+## Options
+- `entities`: the entities to report (default: all).
+- `min_entropy`: bits per character a `GENERIC_SECRET` value must reach (default 3.0, between 0 and 8); the
+  other entities have fixed rules.
+- `mask_keep`: for the `mask` action, characters kept at the end (default 4).
+
+## Limits
+- One pass of a single combined regular expression (Python `re`), every alternative anchored on a literal
+  prefix with bounded repetitions of single character classes and no nested quantifiers: the scan is
+  linear in the text. Candidates are validated in Python (JSON header of a JWT, structure of Slack tokens,
+  entropy).
+- Formats only: no key is verified against its provider, so a well-formed revoked or example key (AWS's
+  `AKIAIOSFODNN7EXAMPLE`) is reported. Checksums of GitHub and npm tokens are not verified.
+- Passwords shorter than 8 characters, passphrases with spaces, values split across lines and secrets
+  under names without a secret-ish word (`DATABASE_URL` without a password, `x = "…"`) are not reported;
+  nor are bare high-entropy strings without a name (detect-secrets' base64/hex plugins do that, at the cost
+  of hashes and IDs being flagged).
+- Not covered: other providers' formats (Twilio, SendGrid, GitLab, …), PuTTY `.ppk` files and
+  `---- BEGIN SSH2 …` blocks; a JWT whose header does not start with `{"`.
+"""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
-from llmops_ci.guardrails.checks import Detection
+from llmops_ci.guardrails.checks import BuildContext, CheckError, Detection
+from llmops_ci.guardrails.checks._secrets_scan import (
+    DEFAULT_MIN_ENTROPY,
+    ENTITIES,
+    GENERIC,
+    MIN_GENERIC_LENGTH,
+    Options,
+    scan,
+    shannon_entropy,
+)
 
-PATTERNS: dict[str, re.Pattern[str]] = {
-    "AWS_ACCESS_KEY": re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b"),
-    "GITHUB_TOKEN": re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{82})\b"),
-    "SLACK_TOKEN": re.compile(r"\bxox[abposr]-(?:\d+-)+[A-Za-z0-9-]{10,}"),
-    "STRIPE_KEY": re.compile(r"\b(?:sk|rk)_(?:live|test)_[0-9a-zA-Z]{24,99}\b"),
-    "ANTHROPIC_KEY": re.compile(r"\bsk-ant-(?:api|admin)\d{2}-[A-Za-z0-9_-]{80,120}"),
-    "OPENAI_KEY": re.compile(
-        r"\bsk-(?:(?:proj|svcacct|admin)-[A-Za-z0-9_-]{20,200}|[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}|[A-Za-z0-9]{48})\b"
-    ),
-    "GOOGLE_API_KEY": re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b"),
-    "PRIVATE_KEY": re.compile(r"-----BEGIN (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----"),
-    "JWT": re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{10,}"),
-    "NPM_TOKEN": re.compile(r"\bnpm_[A-Za-z0-9]{36}\b"),
-    "PYPI_TOKEN": re.compile(r"\bpypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}"),
-}
-ENTITIES = tuple(PATTERNS)
-_ANY = re.compile("|".join(f"(?P<{entity}>{pattern.pattern})" for entity, pattern in PATTERNS.items()))
+__all__ = [
+    "DEFAULT_MIN_ENTROPY",
+    "ENTITIES",
+    "GENERIC",
+    "MIN_GENERIC_LENGTH",
+    "MODEL_BASED",
+    "PARAMS",
+    "SecretsDetector",
+    "build",
+    "find",
+    "shannon_entropy",
+]
+
+PARAMS = frozenset({"entities", "min_entropy", "mask_keep"})
+MODEL_BASED = False
+MAX_MIN_ENTROPY = 8.0  # bits per character; more than any text value can reach
+
+
+class SecretsDetector:
+    """The ``secrets`` check compiled from a policy entry."""
+
+    def __init__(
+        self, entities: Iterable[str] | None = None, min_entropy: float = DEFAULT_MIN_ENTROPY
+    ) -> None:
+        self.entities = frozenset(ENTITIES if entities is None else entities)
+        self.options = Options(min_entropy=min_entropy)
+
+    def scan(self, text: str) -> list[Detection]:
+        return scan(text, self.entities, self.options)
 
 
 def find(text: str, entities: Iterable[str] | None = None) -> list[Detection]:
-    """Every secret in ``text``: one pass of a combined pattern, restricted to ``entities`` if given."""
-    wanted = set(entities) if entities is not None else None
-    found = []
-    for match in _ANY.finditer(text):
-        entity = match.lastgroup or ""
-        if wanted is None or entity in wanted:
-            found.append(Detection(entity, match.start(), match.end(), match.group()))
-    return found
+    """Every secret in ``text`` with the default options, restricted to ``entities`` if given."""
+    return scan(text, entities)
+
+
+def build(spec: Mapping[str, Any], context: BuildContext) -> SecretsDetector:
+    entities = spec.get("entities")
+    if entities is not None:
+        if not isinstance(entities, list) or not entities:
+            raise CheckError("entities must be a non-empty list of entity names", "entities")
+        for index, entity in enumerate(entities):
+            if entity not in ENTITIES:
+                raise CheckError(
+                    f"unknown secrets entity {entity!r}; known: {', '.join(ENTITIES)}", ("entities", index)
+                )
+    min_entropy = spec.get("min_entropy", DEFAULT_MIN_ENTROPY)
+    if isinstance(min_entropy, bool) or not isinstance(min_entropy, (int, float)):
+        raise CheckError("min_entropy must be a number of bits per character", "min_entropy")
+    if not 0 <= min_entropy <= MAX_MIN_ENTROPY:
+        raise CheckError(
+            f"min_entropy must be between 0 and {MAX_MIN_ENTROPY:g} bits per character "
+            f"(got {min_entropy:g}; a value of n distinct characters reaches at most log2(n))",
+            "min_entropy",
+        )
+    return SecretsDetector(entities, float(min_entropy))
