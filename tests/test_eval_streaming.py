@@ -147,3 +147,228 @@ def test_our_calls_skip_litellm_cost_calculator_and_callbacks_other_callers_keep
     assert seen_after_ours == 0, "our calls run no litellm callbacks"
     assert counting.successes == 1, "a direct litellm call keeps its callbacks"
     assert isinstance(theirs._hidden_params.get("response_cost"), float), "and its cost calculator"
+
+
+# --- the cache: one pack per suite and run -------------------------------------------------------------
+
+
+def cache_packs(repo: Path) -> list[Path]:
+    return sorted((repo / ".llmops/cache/packs").glob("*/*.jsonl"))
+
+
+def test_a_cached_rerun_reads_one_pack_of_readable_entries(
+    tmp_path: Path, openai_server: OpenAIServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = repo_with_cases(tmp_path / "repo", openai_server.base_url, 30)
+    assert main(["eval", "--project", str(repo), "--output", str(tmp_path / "a")]) == 0
+    packs = cache_packs(repo)
+    assert [p.parent.name for p in packs] == ["many"] and not list(packs[0].parent.glob("*.open.jsonl"))
+    entries = [json.loads(line) for line in packs[0].read_text(encoding="utf-8").splitlines()]
+    assert len(entries) == 30 and {e["format"] for e in entries} == {1}
+    first = entries[0]
+    assert first["request"]["messages"][0]["content"].startswith("doc ")  # the rendered messages
+    assert first["response"]["text"].startswith("echo: doc ")
+    assert main(["eval", "--project", str(repo), "--output", str(tmp_path / "b")]) == 0
+    capsys.readouterr()
+    assert openai_server.request_count == 30 and cache_packs(repo) == packs  # nothing new to write
+    records = [json.loads(line) for line in (tmp_path / "b/records.jsonl").read_text().splitlines()]
+    assert len(records) == 30 and all(r["cache_hit"] for r in records)
+    assert {r["output"] for r in records} == {e["response"]["text"] for e in entries}
+
+
+def test_the_cache_ignores_broken_lines_and_reads_entries_of_earlier_versions(
+    tmp_path: Path, openai_server: OpenAIServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from llmops_ci.eval.cache import ResponseCache
+
+    repo = repo_with_cases(tmp_path / "repo", openai_server.base_url, 6)
+    assert main(["eval", "--project", str(repo), "--output", str(tmp_path / "a")]) == 0
+    pack = cache_packs(repo)[0]
+    lines = pack.read_bytes().splitlines(keepends=True)
+    # an earlier version's layout: one pretty-printed file per entry, request before response
+    loose = json.loads(lines[0])
+    loose_path = repo / ".llmops/cache" / loose["key"][:2] / f"{loose['key']}.json"
+    loose_path.parent.mkdir(parents=True)
+    loose_path.write_text(
+        json.dumps({k: loose[k] for k in ("format", "key", "request", "response")}, indent=1),
+        encoding="utf-8",
+    )
+    # a line cut short (a writer killed mid-line), and two lines run together (a cut line, appended to)
+    pack.write_bytes(lines[1] + lines[3] + lines[4][:100] + lines[5] + lines[2][:40])
+    key = [json.loads(line)["key"] for line in lines]
+    cache = ResponseCache(repo / ".llmops/cache", write=False)
+    assert cache.get(key[1], "many") is not None and cache.get(key[3], "many") is not None
+    assert cache.get(key[0], "many") is not None  # from the per-entry file
+    assert cache.get(key[2], "many") is None and cache.get(key[4], "many") is None
+    assert cache.get(key[5], "many") is None
+    cache.close()
+    assert main(["eval", "--project", str(repo), "--output", str(tmp_path / "b")]) == 0
+    capsys.readouterr()
+    assert openai_server.request_count == 6 + 3  # the three lost entries are asked again
+    loose_path.unlink()
+    assert main(["eval", "--project", str(repo), "--output", str(tmp_path / "c")]) == 0
+    assert openai_server.request_count == 9  # the per-entry file's entry was copied into a pack
+
+
+def test_a_suites_packs_are_merged_when_there_are_many(tmp_path: Path) -> None:
+    from llmops_ci.eval.cache import MAX_PACKS, ResponseCache
+
+    directory = tmp_path / "cache"
+    request = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
+    for run in range(MAX_PACKS + 1):
+        cache = ResponseCache(directory)
+        cache.put("a" * 64, request, {"text": f"answer {run}"}, "suite one")
+        cache.put(f"{run:064d}", request, {"text": f"only in run {run}"}, "suite one")
+        cache.close()
+    packs = sorted((directory / "packs" / "suite-one").iterdir())
+    assert len(packs) == 1 and packs[0].suffix == ".jsonl"
+    cache = ResponseCache(directory)
+    assert cache.get("a" * 64, "suite one") == {
+        "key": "a" * 64,
+        "format": 1,
+        "response": {"text": f"answer {MAX_PACKS}"},  # the newest entry of a key wins
+    }
+    assert all(cache.get(f"{run:064d}", "suite one") for run in range(MAX_PACKS + 1))
+    # another suite finds the entry too (and keeps a copy in its own pack)
+    assert cache.get("a" * 64, "suite two") is not None
+    cache.close()
+    assert len(list((directory / "packs" / "suite-two").iterdir())) == 1
+
+
+def test_record_writes_a_newer_entry_that_wins(
+    tmp_path: Path, openai_server: OpenAIServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = repo_with_cases(tmp_path / "repo", openai_server.base_url, 3)
+    assert main(["eval", "--project", str(repo), "--output", str(tmp_path / "a")]) == 0
+    openai_server.reply(r".", "refreshed")
+    assert main(["eval", "--project", str(repo), "--record", "--output", str(tmp_path / "b")]) == 0
+    main(["eval", "--project", str(repo), "--format", "json", "--output", str(tmp_path / "c")])
+    capsys.readouterr()
+    records = [json.loads(line) for line in (tmp_path / "c/records.jsonl").read_text().splitlines()]
+    assert openai_server.request_count == 6 and {r["output"] for r in records} == {"refreshed"}
+
+
+# --- planning: the same calls, made faster --------------------------------------------------------------
+
+
+def test_the_cache_key_is_the_digest_of_the_whole_request() -> None:
+    from llmops_ci.artifacts.digest import canonical_json, sha256_hex
+    from llmops_ci.eval.plan import Call, ModelSpec, SuitePlan
+
+    plan: Any = SuitePlan(
+        suite=None,  # type: ignore[arg-type]
+        target=None,  # type: ignore[arg-type]
+        target_digest="",
+        models=[],
+        inputs={},
+        repeat=1,
+        min_passes=1,
+        thresholds={},
+        grader=None,
+        max_cost_usd=None,
+    )
+    model = ModelSpec("openai/gpt-4o-mini", {"temperature": 0, "max_tokens": 20, "stop": ["é"]})
+    messages = [{"role": "system", "content": 'Säg "hej"\n'}, {"role": "user", "content": "x"}]
+    for repeat in (0, 3):
+        call = Call(plan, None, model, repeat, messages, [], {})  # type: ignore[arg-type]
+        request = {"model": model.id, "params": model.params, "messages": messages, "tools": None}
+        assert call.cache_key == sha256_hex(canonical_json({**request, "repeat": repeat}))
+        assert call.messages_digest == "sha256:" + sha256_hex(canonical_json(messages))[:12]
+
+
+@pytest.mark.parametrize(
+    "value", ["text", "", 3, 2.5, True, None, ["a", 1], {"k": "v"}, "ünïcode {{ not a template }}"]
+)
+def test_templates_are_rendered_as_jinja2_renders_them(value: Any) -> None:
+    from llmops_ci.artifacts.templates import sandbox
+    from llmops_ci.eval.plan import _Renderer
+
+    sources = [
+        "{{ document }}",
+        "{{document}}",
+        "plain text\n",
+        "a {{ document }} b",
+        "{{ none }}",
+        "{{ x }}",
+    ]
+    prompt: Any = type(
+        "Prompt", (), {"spec": {"messages": [{"role": "user", "content": s} for s in sources]}}
+    )()
+    rendered = _Renderer(prompt).render({"document": value, "x": "y"})
+    context = {"examples": [], "context": [], "document": value, "x": "y"}
+    expected = [sandbox().from_string(source).render(context) for source in sources]
+    assert [m["content"] for m in rendered] == expected
+
+
+def test_the_quick_inputs_check_accepts_only_what_the_validator_accepts() -> None:
+    from jsonschema import Draft202012Validator
+
+    from llmops_ci.eval.plan import _quick_inputs_check
+
+    schema = {
+        "type": "object",
+        "required": ["document"],
+        "additionalProperties": False,
+        "properties": {
+            "document": {"type": "string"},
+            "count": {"type": ["integer", "null"]},
+            "ratio": {"type": "number"},
+            "flag": {"type": "boolean"},
+            "label": {"type": "string", "enum": ["a", "b"]},
+            "anything": {"description": "no type"},
+        },
+    }
+    quick = _quick_inputs_check(schema)
+    assert quick is not None
+    validator = Draft202012Validator(schema)
+    instances = [
+        {"document": "d"},
+        {},
+        {"document": 1},
+        {"document": "d", "count": None},
+        {"document": "d", "count": True},
+        {"document": "d", "count": 2.0},
+        {"document": "d", "ratio": 1},
+        {"document": "d", "ratio": False},
+        {"document": "d", "flag": 0},
+        {"document": "d", "label": "c"},
+        {"document": "d", "label": ["a"]},
+        {"document": "d", "extra": 1},
+        {"document": "d", "anything": [{"x": 1}]},
+    ]
+    for instance in instances:
+        if quick(instance):
+            assert validator.is_valid(instance), instance
+    assert quick({"document": "d", "count": 3, "label": "a", "anything": {}})
+    for unsupported in ({"type": "object", "minProperties": 1}, {"properties": {"a": {"pattern": "x"}}}):
+        assert _quick_inputs_check(unsupported) is None
+
+
+def test_a_large_run_makes_its_calls_again_from_the_cases_file(
+    tmp_path: Path,
+    openai_server: OpenAIServer,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from llmops_ci.eval import plan
+
+    repo = repo_with_cases(tmp_path / "repo", openai_server.base_url, 50)
+    assert main(["eval", "--project", str(repo), "--no-cache", "--output", str(tmp_path / "kept")]) == 0
+    monkeypatch.setattr(plan, "KEEP_CALLS", 10)
+    made_again: list[str] = []
+    replanned = plan._replanned
+
+    def counting(suite_plan: plan.SuitePlan) -> Any:
+        made_again.append(suite_plan.name)
+        return replanned(suite_plan)
+
+    monkeypatch.setattr(plan, "_replanned", counting)
+    assert main(["eval", "--project", str(repo), "--no-cache", "--output", str(tmp_path / "streamed")]) == 0
+    capsys.readouterr()
+    assert made_again == ["many"]
+
+    def outcomes(name: str) -> list[tuple[str, str, bool]]:
+        lines = (tmp_path / name / "records.jsonl").read_text().splitlines()
+        return sorted((r["case_id"], r["messages_digest"], r["passed"]) for r in map(json.loads, lines))
+
+    assert outcomes("kept") == outcomes("streamed") and len(outcomes("kept")) == 50

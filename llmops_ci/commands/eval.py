@@ -3,13 +3,13 @@ directory, print the table, and exit on the thresholds."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
+import itertools
 import secrets
 import signal
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -19,7 +19,7 @@ from llmops_ci import __version__
 from llmops_ci.artifacts.loader import ProjectConfig, find_root, load_graph, load_project
 from llmops_ci.errors import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK, LlmopsError, UsageError
 from llmops_ci.eval.cache import ResponseCache
-from llmops_ci.eval.plan import Call, PlanError, SuitePlan, plan_run
+from llmops_ci.eval.plan import Call, PlanError, RunPlan, SuitePlan, plan_run
 from llmops_ci.eval.results import RecordWriter, Summarizer, read_records, write_summary
 from llmops_ci.eval.runner import Runner, RunOptions
 from llmops_ci.providers.local import register as register_local_models
@@ -95,28 +95,32 @@ def _run_options(
     )
 
 
-def _estimate(calls: list[Call], cache: ResponseCache) -> dict[str, Any]:
+def _estimate(calls: Iterable[Call], cache: ResponseCache) -> dict[str, Any]:
     """Calls to make, tokens and cost they would take (litellm's price table; None where unknown)."""
     from llmops_ci.providers.catalog import model_info
 
-    todo = [call for call in calls if cache.get(call.cache_key) is None]
-    input_tokens = sum(sum(len(m["content"]) for m in call.messages) // 4 + 4 for call in todo)
+    count = to_call = input_tokens = 0
     cost: float | None = 0.0
     unknown: set[str] = set()
-    for call in todo:
+    for call in calls:
+        count += 1
+        if cache.get(call.cache_key, call.plan.name) is not None:
+            continue
+        to_call += 1
+        tokens_in = sum(len(m["content"]) for m in call.messages) // 4 + 4
+        input_tokens += tokens_in
         info = model_info(call.model.id)
         out = int(
             call.model.params.get("max_tokens") or call.model.params.get("max_completion_tokens") or 256
         )
-        tokens_in = sum(len(m["content"]) for m in call.messages) // 4 + 4
         if info.input_cost_per_token is None or info.output_cost_per_token is None:
             unknown.add(call.model.id)
             continue
         cost = (cost or 0.0) + tokens_in * info.input_cost_per_token + out * info.output_cost_per_token
     return {
-        "calls": len(calls),
-        "cached": len(calls) - len(todo),
-        "to_call": len(todo),
+        "calls": count,
+        "cached": count - to_call,
+        "to_call": to_call,
         "input_tokens": input_tokens,
         "cost_usd": cost,
         "unpriced_models": sorted(unknown),
@@ -151,7 +155,7 @@ def run(options: EvalOptions) -> int:
     register_local_models(config.spec.get("providers", {}).get("local", {}))
     graph = load_graph(config)
     try:
-        plans, calls = plan_run(graph, config, options.suites)
+        plan = plan_run(graph, config, options.suites)
     except PlanError as error:
         sys.stderr.write("\n".join(f"llmops-ci: {problem}" for problem in error.problems) + "\n")
         sys.stderr.write(
@@ -159,26 +163,26 @@ def run(options: EvalOptions) -> int:
         )
         return EXIT_FINDINGS
     cache = _cache(config, options)
-    run_options = _run_options(config, options, _run_id(), plans)
+    run_options = _run_options(config, options, _run_id(), plan.plans)
     if options.dry_run:
-        _print_estimate(_estimate(calls, cache))
+        _print_estimate(_estimate(plan.calls(), cache))
         return EXIT_OK
     budget = run_options.max_cost_usd
     # the estimate reads every cache entry: only worth it when a budget is there to check
-    estimate = _estimate(calls, cache) if budget is not None else None
+    estimate = _estimate(plan.calls(), cache) if budget is not None else None
     if budget is not None and estimate and estimate["cost_usd"] is not None and estimate["cost_usd"] > budget:
         raise LlmopsError(
             f"estimated cost ${estimate['cost_usd']:.4f} exceeds the budget ${budget:.4f} "
             "(max_cost_usd); nothing was run. See --dry-run"
         )
-    return _execute(config, options, run_options, calls, cache)
+    return _execute(config, options, run_options, plan, cache)
 
 
 def _execute(
     config: ProjectConfig,
     options: EvalOptions,
     run_options: RunOptions,
-    calls: list[Call],
+    plan: RunPlan,
     cache: ResponseCache,
 ) -> int:
     directory = (
@@ -189,10 +193,10 @@ def _execute(
         raise UsageError(f"{directory} already holds a run: choose another --output (runs never mix)")
     writer = RecordWriter(directory)
     summarizer = Summarizer()  # running totals: records go to disk as they finish, none stay in memory
-    progress = eval_text.Progress(len(calls))
+    progress = eval_text.Progress(plan.count)
 
     def on_record(record: dict[str, Any]) -> None:
-        writer.write(record)
+        writer.write(record, flush=not record["cache_hit"])
         summarizer.add(record)
         progress.advance(record)
 
@@ -207,14 +211,22 @@ def _execute(
     previous = signal.signal(signal.SIGTERM, _interrupt)
     interrupted = False
     try:
-        asyncio.run(runner.run(calls))
+        # calls the cache answers are recorded as they come, without an event loop; the first one it
+        # cannot answer starts the loop, whose workers take the rest
+        to_call = runner.serve_cached(plan.calls())
+        first = next(to_call, None)
+        if first is not None:
+            import asyncio
+
+            asyncio.run(runner.run(itertools.chain((first,), to_call)))
     except KeyboardInterrupt:
         interrupted = True
     finally:
         signal.signal(signal.SIGTERM, previous)
         writer.close()
+        cache.close()
         progress.done()
-    complete = not interrupted and not runner.over_budget and summarizer.count == len(calls)
+    complete = not interrupted and not runner.over_budget and summarizer.count == plan.count
     summary = summarizer.summary(
         {
             **run_facts,
@@ -230,7 +242,7 @@ def _execute(
     eval_text.emit(summary, options.output_format, records)
     if interrupted:
         sys.stderr.write(
-            f"llmops-ci: interrupted; {summarizer.count} of {len(calls)} results kept in {directory}\n"
+            f"llmops-ci: interrupted; {summarizer.count} of {plan.count} results kept in {directory}\n"
         )
         return EXIT_INTERRUPTED
     if runner.over_budget:

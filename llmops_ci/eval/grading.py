@@ -63,7 +63,8 @@ class RunnerGrading:
         name, params, api_base = self._grader(spec)
         request = {"grader": name, "params": params, "messages": messages}
         key = sha256_hex(canonical_json(request))
-        cached = self.runner.cache.get(key)
+        group = self.call.plan.name
+        cached = self.runner.cache.get(key, group)
         if cached is not None:
             return str(cached["response"]["text"])
         if self.runner.options.replay:
@@ -84,6 +85,7 @@ class RunnerGrading:
                 "input_tokens": completion.input_tokens,
                 "output_tokens": completion.output_tokens,
             },
+            group,
         )
         return completion.text
 
@@ -92,9 +94,10 @@ class RunnerGrading:
 
         name, api_base = self._embedder(spec)
         keys = [sha256_hex(canonical_json({"embedding": name, "text": text})) for text in texts]
+        group = self.call.plan.name
         vectors: dict[str, list[float]] = {}
         for key in keys:
-            cached = self.runner.cache.get(key)
+            cached = self.runner.cache.get(key, group)
             if cached is not None:
                 vectors[key] = list(cached["response"]["vector"])
         missing = [(key, text) for key, text in zip(keys, texts, strict=True) if key not in vectors]
@@ -113,5 +116,5 @@ class RunnerGrading:
                 raise GradingError(f"embedding model {name}: {error['message'] if error else 'error'}")
             for (key, text), vector in zip(missing, result.vectors, strict=True):
                 vectors[key] = vector
-                self.runner.cache.put(key, {"embedding": name, "text": text}, {"vector": vector})
+                self.runner.cache.put(key, {"embedding": name, "text": text}, {"vector": vector}, group)
         return [vectors[key] for key in keys]

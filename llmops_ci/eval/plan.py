@@ -4,8 +4,13 @@ and template rendering. Problems are collected with the file and line (or case i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+import os
+import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 from llmops_ci.artifacts.digest import artifact_digest, canonical_json, sha256_hex, short
@@ -13,10 +18,16 @@ from llmops_ci.artifacts.loader import ProjectConfig
 from llmops_ci.artifacts.model import Artifact, Graph
 from llmops_ci.artifacts.modelref import model_id, params_of
 from llmops_ci.artifacts.schemas import did_you_mean, embedded_schema
+from llmops_ci.errors import LlmopsError
 from llmops_ci.eval.assertion_types import ASSERTION_TYPES, base_type
-from llmops_ci.eval.cases import Case, CaseFileError, suite_cases
+from llmops_ci.eval.cases import Case, CaseFileError, file_cases, inline_cases
 
 DEFAULT_TIMEOUT_S = 60.0
+#: Up to this many calls a run keeps the calls it planned; beyond, it keeps none and makes them again from
+#: the cases during the run (a second read of the cases files), so memory does not grow with the suite.
+KEEP_CALLS = 20_000
+#: ``canonical_json`` with its encoder made once (``json.dumps`` with options makes one per call)
+_canonical = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str).encode
 
 
 @dataclass(frozen=True)
@@ -37,13 +48,38 @@ class SuitePlan:
     target: Artifact
     target_digest: str
     models: list[ModelSpec]
-    cases: list[Case]
+    inputs: dict[str, Any]
     repeat: int
     min_passes: int
     thresholds: dict[str, dict[str, float]]
     grader: ModelSpec | None
     max_cost_usd: float | None
     embedding_model: str | None = None
+    case_count: int = 0
+    # the cases files as first read (path, size, mtime): a streamed run reads them again and checks
+    case_files: list[tuple[Path, int, int]] = field(default_factory=list)
+    # (id of a model spec, repeat) -> canonical JSON of a request's other fields (see Call.cache_key)
+    request_tails: dict[tuple[int, int], str] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return str(self.suite.name)
+
+    @property
+    def default_vars(self) -> dict[str, Any]:
+        return dict(self.suite.spec.get("defaults", {}).get("vars", {}))
+
+    @property
+    def default_assertions(self) -> list[dict[str, Any]]:
+        return list(self.suite.spec.get("defaults", {}).get("assert", []))
+
+    def iter_cases(self) -> Iterator[Case]:
+        """Inline cases then file cases, in order, read as they are consumed (the streaming form of
+        :func:`llmops_ci.eval.cases.suite_cases`; duplicate ids are checked by the planner)."""
+        yield from inline_cases(self.suite)
+        files = self.suite.spec.get("cases_file", [])
+        for relative in [files] if isinstance(files, str) else files:
+            yield from file_cases(self.suite, relative, self.inputs)
 
 
 @dataclass
@@ -62,21 +98,42 @@ class Call:
     def case_key(self) -> str:
         return f"{self.plan.suite.name}/{self.case.id}"
 
+    @cached_property
+    def _messages_json(self) -> str:
+        return _canonical(self.messages)
+
     @property
     def cache_key(self) -> str:
-        """Content address of the request: model, params, rendered messages and repeat index."""
-        request = {
-            "model": self.model.id,
-            "params": self.model.params,
-            "messages": self.messages,
-            "tools": None,
-            "repeat": self.repeat,
-        }
-        return sha256_hex(canonical_json(request))
+        """Content address of the request: the digest of the canonical JSON of its model, params,
+        rendered messages and repeat index (``request_key``), built around the messages' JSON, which the
+        messages digest shares."""
+        tail = self.plan.request_tails.get((id(self.model), self.repeat))
+        if tail is None:
+            request = {
+                "model": self.model.id,
+                "params": self.model.params,
+                "tools": None,
+                "repeat": self.repeat,
+            }
+            tail = self.plan.request_tails[(id(self.model), self.repeat)] = canonical_json(request)
+        # "messages" sorts before every other key: the canonical JSON of the whole request
+        return sha256_hex('{"messages":' + self._messages_json + "," + tail[1:])
 
     @property
     def messages_digest(self) -> str:
-        return short(sha256_hex(canonical_json(self.messages)))
+        return short(sha256_hex(self._messages_json))
+
+
+def request_key(model: ModelSpec, messages: list[dict[str, str]], repeat: int) -> str:
+    """The cache key of a request, computed the plain way (what :attr:`Call.cache_key` equals)."""
+    request = {
+        "model": model.id,
+        "params": model.params,
+        "messages": messages,
+        "tools": None,
+        "repeat": repeat,
+    }
+    return sha256_hex(canonical_json(request))
 
 
 class PlanError(Exception):
@@ -107,16 +164,121 @@ def _models(suite: Artifact, prompt: Artifact, config: ProjectConfig) -> list[Mo
     return [spec for spec in specs if spec is not None]
 
 
-def _render(prompt: Artifact, variables: dict[str, Any]) -> list[dict[str, str]]:
-    from llmops_ci.artifacts.templates import sandbox
+_ANNOTATIONS = frozenset({"title", "description", "$comment", "examples", "default", "$schema", "$id"})
+#: JSON Schema types as the exact Python types of parsed JSON (``bool`` is not ``int`` here, nor should be)
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "null": (type(None),),
+    "array": (list,),
+    "object": (dict,),
+}
 
-    env = sandbox()
-    context = {"examples": prompt.spec.get("examples", []), "context": [], **variables}
-    rendered = []
-    for message in prompt.spec["messages"]:
-        text = env.from_string(message["content"]).render(**context)
-        rendered.append({"role": message["role"], "content": text})
-    return rendered
+
+def _quick_inputs_check(schema: Any) -> Any:
+    """For the usual inputs schema (an object of named, typed properties, some required), a plain
+    predicate that accepts only what the full validator accepts, at a tenth of its cost: a case it
+    accepts is valid, any other goes through the validator, which then names the problems. None when
+    the schema uses anything else."""
+    if not isinstance(schema, dict) or set(schema) - _ANNOTATIONS - {
+        "type",
+        "properties",
+        "required",
+        "additionalProperties",
+    }:
+        return None
+    if schema.get("type", "object") != "object" or "draft-03" in str(schema.get("$schema", "")):
+        return None
+    required = schema.get("required", [])
+    extra = schema.get("additionalProperties", True)
+    properties = schema.get("properties", {})
+    if not isinstance(required, list) or not isinstance(properties, dict) or not isinstance(extra, bool):
+        return None
+    checks: dict[str, tuple[frozenset[type], frozenset[str] | None]] = {}
+    for name, sub in properties.items():
+        if not isinstance(sub, dict) or set(sub) - _ANNOTATIONS - {"type", "enum"}:
+            return None
+        kinds = sub.get("type", list(_JSON_TYPES))
+        kinds = [kinds] if isinstance(kinds, str) else kinds
+        if not isinstance(kinds, list) or not all(kind in _JSON_TYPES for kind in kinds):
+            return None
+        enum = sub.get("enum")
+        if enum is not None and not (isinstance(enum, list) and all(isinstance(e, str) for e in enum)):
+            return None  # only strings: Python's 1 == True is not JSON Schema's
+        types = frozenset(t for kind in kinds for t in _JSON_TYPES[kind])
+        checks[name] = (types, frozenset(enum) if enum is not None else None)
+    names = frozenset(properties)
+
+    def accepts(instance: dict[str, Any]) -> bool:
+        if not extra and not names.issuperset(instance):
+            return False
+        for name in required:
+            if name not in instance:
+                return False
+        for name, value in instance.items():
+            found = checks.get(name)
+            if found is not None:
+                types, enum = found
+                if type(value) not in types or (
+                    enum is not None and (type(value) is not str or value not in enum)
+                ):
+                    return False
+        return True
+
+    return accepts
+
+
+#: ``{{ name }}`` alone: rendered as ``str(value)``, as Jinja2 does, without a Jinja2 call.
+_NAME_ONLY = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+_LITERALS = frozenset({"true", "false", "none", "True", "False", "None"})
+
+
+class _Renderer:
+    """A prompt's message templates, compiled once per run: compiling a template costs about a
+    millisecond, rendering a compiled one tens of microseconds. Text without template syntax is used as
+    it is, and a message that is one ``{{ variable }}`` is that variable as text: both exactly what
+    Jinja2 would render. A template that does not compile is reported for every case, as a render error
+    would be."""
+
+    def __init__(self, prompt: Artifact) -> None:
+        from llmops_ci.artifacts.templates import sandbox
+
+        self.examples = prompt.spec.get("examples", [])
+        # per message: role, and the text (constant), the variable name (one {{ name }}) or the template
+        self.parts: list[tuple[str, str | None, str | None, Any]] = []
+        self.error: Exception | None = None
+        env = sandbox()
+        try:
+            for message in prompt.spec["messages"]:
+                role, source = message["role"], message["content"]
+                template = env.from_string(source)  # compiled even when unused: syntax errors surface
+                name_only = _NAME_ONLY.fullmatch(source)
+                if not any(mark in source for mark in ("{{", "{%", "{#", "\r")):
+                    self.parts.append((role, source, None, None))
+                elif name_only and name_only.group(1) not in _LITERALS:
+                    self.parts.append((role, None, name_only.group(1), template))
+                else:
+                    self.parts.append((role, None, None, template))
+        except Exception as error:  # jinja2 raises many kinds; every one is the user's template
+            self.error = error
+
+    def render(self, variables: dict[str, Any]) -> list[dict[str, str]]:
+        if self.error is not None:
+            raise self.error
+        context: dict[str, Any] | None = None
+        rendered = []
+        for role, text, name, template in self.parts:
+            if text is None:
+                if name is not None and name in variables:
+                    text = str(variables[name])
+                else:
+                    if context is None:
+                        context = {"examples": self.examples, "context": [], **variables}
+                    text = template.render(context)
+            rendered.append({"role": role, "content": text})
+        return rendered
 
 
 class _Planner:
@@ -124,7 +286,8 @@ class _Planner:
         self.graph = graph
         self.config = config
         self.problems: list[str] = []
-        self.bad_cases: set[int] = set()  # cases already reported: not rendered, so not reported twice
+        self.count = 0  # calls planned
+        self.kept: list[Call] | None = []  # None once there are too many to keep (a streamed run)
 
     def problem(self, artifact: Artifact, path: tuple[str | int, ...], message: str) -> None:
         position = artifact.position(path)
@@ -137,12 +300,6 @@ class _Planner:
         target = self._target(suite)
         if target is None:
             return None
-        inputs = target.spec.get("inputs", {})
-        try:
-            cases = suite_cases(suite, inputs)
-        except CaseFileError as error:
-            self.problems.append(str(error))
-            return None
         models = _models(suite, target, self.config)
         if not models:
             self.problem(suite, ("spec",), "no model: set spec.models, the prompt's model or defaults.model")
@@ -154,7 +311,7 @@ class _Planner:
             target=target,
             target_digest=short(artifact_digest(target, self.graph)),
             models=models,
-            cases=cases,
+            inputs=target.spec.get("inputs", {}),
             repeat=repeat,
             min_passes=int(suite.spec.get("min_passes", repeat)),
             thresholds=dict(suite.spec.get("thresholds", {})),
@@ -164,9 +321,61 @@ class _Planner:
             ),
             embedding_model=self.config.defaults.get("embedding_model"),
         )
-        for case in cases:
-            self._check_case(plan, case, inputs)
-        return plan
+        return plan if self._cases(plan) else None
+
+    def _cases(self, plan: SuitePlan) -> bool:
+        """Check every case of the suite (inputs, assertions, rendering) as it is read, keeping its calls
+        while there are few enough. False when the cases cannot be read (reported alone, as before)."""
+        reported = len(self.problems)
+        validator, _, _ = embedded_schema(plan.inputs) if plan.inputs else (None, (), "")
+        quick = _quick_inputs_check(plan.inputs) if validator is not None else None
+        defaults = plan.default_assertions
+        for index, assertion in enumerate(defaults):  # the same mappings for every case: checked once
+            position = plan.suite.position(("spec", "defaults", "assert", index))
+            self._check_assertion(
+                plan, f"{plan.suite.rel}:{position.line}:{position.col}: defaults", assertion
+            )
+        default_vars = plan.default_vars
+        renderer = _Renderer(plan.target)
+        seen: dict[str, str] = {}
+        try:
+            for case in plan.iter_cases():
+                if case.id in seen:
+                    raise CaseFileError(
+                        f"{case.where}: duplicate case id {case.id!r} (first at {seen[case.id]})"
+                    )
+                seen[case.id] = case.where
+                merged = {**default_vars, **case.vars}
+                ok = True
+                if validator is not None and not (quick is not None and quick(merged)):
+                    for error in sorted(validator.iter_errors(merged), key=lambda e: list(e.path)):
+                        where = "/".join(str(p) for p in error.absolute_path) or "vars"
+                        self.problems.append(f"{case.where}: case {case.id!r}: {where}: {error.message}")
+                        ok = False
+                for assertion in case.assertions:
+                    self._check_assertion(plan, f"{case.where}: case {case.id!r}", assertion)
+                if not ok:
+                    continue  # reported: not rendered, so not reported twice
+                try:
+                    messages = renderer.render(merged)
+                except Exception as error:  # jinja2 raises many kinds; every one is the user's template
+                    self.problems.append(
+                        f"{case.where}: case {case.id!r}: cannot render {plan.target.rel}: {error}"
+                    )
+                    continue
+                plan.case_count += 1
+                calls = len(plan.models) * plan.repeat
+                self.count += calls
+                if self.kept is not None and len(self.kept) + calls > KEEP_CALLS:
+                    self.kept = None  # too many: the run makes them again from the cases
+                if self.kept is not None:
+                    self.kept += _case_calls(plan, case, merged, messages, [*defaults, *case.assertions])
+        except CaseFileError as error:
+            del self.problems[reported:]
+            self.problems.append(str(error))
+            return False
+        plan.case_files = _case_files(plan)
+        return True
 
     def _target(self, suite: Artifact) -> Artifact | None:
         target = suite.spec["target"]
@@ -191,26 +400,12 @@ class _Planner:
             return None
         return prompt
 
-    def _check_case(self, plan: SuitePlan, case: Case, inputs: dict[str, Any]) -> None:
-        merged = {**plan.suite.spec.get("defaults", {}).get("vars", {}), **case.vars}
-        validator, _, _ = embedded_schema(inputs) if inputs else (None, (), "")
-        if validator is not None:
-            for error in sorted(validator.iter_errors(merged), key=lambda e: list(e.path)):
-                where = "/".join(str(p) for p in error.absolute_path) or "vars"
-                self.problems.append(f"{case.where}: case {case.id!r}: {where}: {error.message}")
-                self.bad_cases.add(id(case))
-        for assertion in self._assertions(plan, case):
-            self._check_assertion(plan, case, assertion)
-
-    def _assertions(self, plan: SuitePlan, case: Case) -> list[dict[str, Any]]:
-        return [*plan.suite.spec.get("defaults", {}).get("assert", []), *case.assertions]
-
-    def _check_assertion(self, plan: SuitePlan, case: Case, assertion: dict[str, Any]) -> None:
+    def _check_assertion(self, plan: SuitePlan, origin: str, assertion: dict[str, Any]) -> None:
         from llmops_ci.eval.assertion_types import validate_params
         from llmops_ci.eval.assertions import ASSERTIONS, GRADED
 
         kind = base_type(str(assertion.get("type", "")))
-        where = f"{case.where}: case {case.id!r}: assertion {assertion.get('type')!r}"
+        where = f"{origin}: assertion {assertion.get('type')!r}"
         if kind not in ASSERTION_TYPES:
             self.problems.append(f"{where}: unknown type{did_you_mean(kind, ASSERTION_TYPES)}")
             return
@@ -226,25 +421,63 @@ class _Planner:
                 "or the assertion's grader"
             )
 
-    def calls(self, plan: SuitePlan) -> list[Call]:
-        calls = []
-        for case in plan.cases:
-            if id(case) in self.bad_cases:
-                continue
-            merged = {**plan.suite.spec.get("defaults", {}).get("vars", {}), **case.vars}
-            try:
-                messages = _render(plan.target, merged)
-            except Exception as error:  # jinja2 raises many kinds; every one is the user's template
-                self.problems.append(
-                    f"{case.where}: case {case.id!r}: cannot render {plan.target.rel}: {error}"
-                )
-                continue
-            assertions = self._assertions(plan, case)
-            for model in plan.models:
-                calls += [
-                    Call(plan, case, model, r, messages, assertions, merged) for r in range(plan.repeat)
-                ]
-        return calls
+
+def _case_calls(
+    plan: SuitePlan,
+    case: Case,
+    merged: dict[str, Any],
+    messages: list[dict[str, str]],
+    assertions: list[dict[str, Any]],
+) -> list[Call]:
+    return [
+        Call(plan, case, model, r, messages, assertions, merged)
+        for model in plan.models
+        for r in range(plan.repeat)
+    ]
+
+
+def _case_files(plan: SuitePlan) -> list[tuple[Path, int, int]]:
+    files = plan.suite.spec.get("cases_file", [])
+    found = []
+    for relative in [files] if isinstance(files, str) else files:
+        path = plan.suite.path.parent / relative
+        stat = os.stat(path)
+        found.append((path, stat.st_size, stat.st_mtime_ns))
+    return found
+
+
+def _replanned(plan: SuitePlan) -> Iterator[Call]:
+    """The calls of a planned suite, made again from its cases (a streamed run): the cases were all
+    checked when planned, so this only renders them; a cases file changed since is an error."""
+    if _case_files(plan) != plan.case_files:
+        raise LlmopsError(f"{plan.suite.rel}: a cases file changed during the run; run again")
+    defaults = plan.default_assertions
+    default_vars = plan.default_vars
+    renderer = _Renderer(plan.target)
+    for case in plan.iter_cases():
+        merged = {**default_vars, **case.vars}
+        yield from _case_calls(plan, case, merged, renderer.render(merged), [*defaults, *case.assertions])
+
+
+@dataclass
+class RunPlan:
+    """The suites to run and their calls: ``count`` of them, made by :meth:`calls` (kept from planning
+    for a run of up to ``KEEP_CALLS`` calls, else made again from the cases as the run consumes them)."""
+
+    plans: list[SuitePlan]
+    count: int
+    kept: list[Call] | None
+
+    @property
+    def streamed(self) -> bool:
+        return self.kept is None
+
+    def calls(self) -> Iterator[Call]:
+        if self.kept is not None:
+            yield from self.kept
+            return
+        for plan in self.plans:
+            yield from _replanned(plan)
 
 
 def select_suites(graph: Graph, names: Sequence[str]) -> list[Artifact]:
@@ -261,10 +494,10 @@ def select_suites(graph: Graph, names: Sequence[str]) -> list[Artifact]:
     return [by_name[name] for name in names]
 
 
-def plan_run(graph: Graph, config: ProjectConfig, names: Sequence[str]) -> tuple[list[SuitePlan], list[Call]]:
+def plan_run(graph: Graph, config: ProjectConfig, names: Sequence[str]) -> RunPlan:
+    """Check everything about the requested suites before any model call; raises :class:`PlanError`."""
     planner = _Planner(graph, config)
     plans = [plan for suite in select_suites(graph, names) if (plan := planner.suite(suite)) is not None]
-    calls = [call for plan in plans for call in planner.calls(plan)]
     if planner.problems:
         raise PlanError(planner.problems)
-    return plans, calls
+    return RunPlan(plans, planner.count, planner.kept)

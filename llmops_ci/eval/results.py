@@ -26,16 +26,20 @@ class ResultsError(LlmopsError):
 
 
 class RecordWriter:
-    """Appends one JSON line per finished call and flushes it, so an interrupted run keeps every result."""
+    """Appends one JSON line per finished call and flushes it, so an interrupted run keeps every result.
+    Records that cost nothing to make again (``flush=False``: served from the cache) may wait in the
+    buffer for the next flush (the next record, at the latest ``close``)."""
 
     def __init__(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self.directory = directory
         self._handle: TextIO = (directory / RECORDS_FILE).open("a", encoding="utf-8")
+        self._encode = json.JSONEncoder(ensure_ascii=False, default=str).encode
 
-    def write(self, record: dict[str, Any]) -> None:
-        self._handle.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
-        self._handle.flush()
+    def write(self, record: dict[str, Any], *, flush: bool = True) -> None:
+        self._handle.write(self._encode(record) + "\n")
+        if flush:
+            self._handle.flush()
 
     def close(self) -> None:
         self._handle.close()

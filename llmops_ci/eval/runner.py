@@ -4,20 +4,20 @@ slows down, not just one worker). Each finished call becomes a self-contained re
 
 from __future__ import annotations
 
-import asyncio
 import json
 import random
 import time
-from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import asdict, dataclass
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from dataclasses import dataclass, fields
 from typing import Any, TypeVar
 
 from llmops_ci import __version__
-from llmops_ci.eval.assertions.base import Output
+from llmops_ci.eval.assertions.base import AssertionResult, Output
 from llmops_ci.eval.cache import ResponseCache
 from llmops_ci.eval.guarding import EvalGuards
 from llmops_ci.eval.plan import Call
 from llmops_ci.eval.results import SCHEMA_VERSION
+from llmops_ci.providers.catalog import cost_from_usage
 
 
 @dataclass
@@ -49,7 +49,13 @@ class RateGate:
     async def wait(self) -> None:
         delay = self.not_before - time.monotonic()
         if delay > 0:
-            await asyncio.sleep(delay)
+            await _sleep(delay)
+
+
+async def _sleep(seconds: float) -> None:
+    import asyncio  # imported when a run needs its event loop, not before (see Runner.serve_cached)
+
+    await asyncio.sleep(seconds)
 
 
 class ReplayMiss(Exception):
@@ -86,6 +92,29 @@ class Runner:
         self.spent_usd = 0.0
         self.over_budget = False
         self.guards: EvalGuards | None = None
+        self._prices: dict[str, tuple[float | None, float | None]] = {}
+
+    def _cost(self, model: str, input_tokens: Any, output_tokens: Any) -> float | None:
+        """From the usage and litellm's price table (read as data, once per model and run)."""
+        prices = self._prices.get(model)
+        if prices is None:
+            from llmops_ci.providers.catalog import model_info
+
+            info = model_info(model)
+            prices = self._prices[model] = (info.input_cost_per_token, info.output_cost_per_token)
+        return cost_from_usage(prices, input_tokens, output_tokens)
+
+    def serve_cached(self, calls: Iterable[Call]) -> Iterator[Call]:
+        """Record at once, without an event loop, every call the cache answers whole (its response in
+        the cache, its assertions all deterministic); yield the others, for :meth:`run`. A rerun served
+        entirely from the cache never starts the event loop nor imports the provider."""
+        for call in calls:
+            if _deterministic(call):
+                cached = self.cache.get(call.cache_key, call.plan.name)
+                if cached is not None:
+                    self.on_record(self._record_now(call, _Attempt(cached["response"], None, 0, True)))
+                    continue
+            yield call
 
     async def run(self, calls: Iterable[Call]) -> None:
         """A fixed pool of ``concurrency`` workers pulls the calls one at a time from one iterator, so the
@@ -94,7 +123,8 @@ class Runner:
 
         async def one(call: Call) -> None:
             key = call.cache_key  # a digest of the request: computed once per call
-            cached = self.cache.get(key)
+            group = call.plan.name
+            cached = self.cache.get(key, group)
             if cached is not None:
                 self.on_record(await self._record(call, _Attempt(cached["response"], None, 0, True)))
                 return
@@ -107,7 +137,7 @@ class Runner:
                 return
             attempt = await self._call_with_retries(call)
             if attempt.response is not None:
-                self.cache.put(key, _request(call), attempt.response)
+                self.cache.put(key, _request(call), attempt.response, group)
             record = await self._record(call, attempt)
             self._spend(record)
             self.on_record(record)
@@ -115,6 +145,8 @@ class Runner:
         async def worker() -> None:
             for call in pending:  # one shared iterator: each call goes to exactly one worker
                 await one(call)
+
+        import asyncio  # here: a run served from the cache has no event loop (see serve_cached)
 
         await asyncio.gather(*(worker() for _ in range(max(1, self.options.concurrency))))
 
@@ -176,12 +208,11 @@ class Runner:
             self.gate.hold(delay)
             await self.gate.wait()
         else:
-            await asyncio.sleep(delay)
+            await _sleep(delay)
 
-    async def _record(self, call: Call, attempt: _Attempt) -> dict[str, Any]:
-        from llmops_ci.eval.assertions import case_passes, evaluate_async
-        from llmops_ci.eval.grading import RunnerGrading
-
+    def _started_record(self, call: Call, attempt: _Attempt) -> tuple[dict[str, Any], Output | None]:
+        """The record's fields known before any assertion, and the output to check (None: the call
+        failed, and the record is complete)."""
         plan = call.plan
         record: dict[str, Any] = {
             "schema_version": SCHEMA_VERSION,
@@ -210,44 +241,128 @@ class Runner:
             record.update(
                 output=None, assertions=[], passed=None, score=None, metrics={}, error=attempt.error
             )
+            return record, None
+        return record, _output(call, attempt.response, self._cost)
+
+    async def _record(self, call: Call, attempt: _Attempt) -> dict[str, Any]:
+        from llmops_ci.eval.grading import RunnerGrading
+
+        record, output = self._started_record(call, attempt)
+        if output is None or attempt.response is None:
             return record
-        response = attempt.response
-        output = _output(call, response)
         grading = RunnerGrading(self, call)
         try:
-            results = [await evaluate_async(spec, output, grading) for spec in call.assertions]
+            results = [await _evaluate(spec, output, grading) for spec in call.assertions]
         except Exception as error:  # a check that cannot run is an error of the case, not a failure
-            error_record = {"kind": "assertion_error", "message": str(error)[:500]}
-            record.update(
-                output=output.text,
-                assertions=[],
-                passed=None,
-                score=None,
-                metrics=_metrics(response, output.cost_usd),
-                error=error_record,
-            )
+            return _assertion_error(record, attempt.response, output, error)
+        return _finished(record, call, attempt.response, output, results)
+
+    def _record_now(self, call: Call, attempt: _Attempt) -> dict[str, Any]:
+        """:meth:`_record` of a call whose assertions are all deterministic (:func:`_deterministic`):
+        nothing to wait for, so no event loop."""
+        from llmops_ci.eval import assertions
+
+        record, output = self._started_record(call, attempt)
+        if output is None or attempt.response is None:
             return record
-        passed, score = case_passes(results, None)
-        record.update(
-            output=output.text,
-            assertions=[asdict(result) for result in results],
-            passed=passed,
-            score=round(score, 6),
-            error=None,
-            metrics=_metrics(response, output.cost_usd),
-        )
-        if plan.target.spec.get("output", {}).get("format") == "json":
-            record["output_json"] = output.json
-        return record
+        try:
+            results = []
+            for spec in call.assertions:
+                name = str(spec.get("type", ""))
+                kind = name[4:] if name.startswith("not-") else name
+                results.append(
+                    assertions._finish(spec, name, kind, assertions.ASSERTIONS[kind](output, spec))
+                )
+        except Exception as error:  # a check that cannot run is an error of the case, not a failure
+            return _assertion_error(record, attempt.response, output, error)
+        return _finished(record, call, attempt.response, output, results)
 
 
-def _output(call: Call, response: dict[str, Any]) -> Output:
+def _deterministic(call: Call) -> bool:
+    """Every assertion of the call is a plain check of the output (no grader, no run context)."""
+    from llmops_ci.eval.assertions import ASSERTIONS
+
+    for spec in call.assertions:
+        name = str(spec.get("type", ""))
+        if (name[4:] if name.startswith("not-") else name) not in ASSERTIONS:
+            return False
+    return True
+
+
+def _assertion_error(
+    record: dict[str, Any], response: dict[str, Any], output: Output, error: Exception
+) -> dict[str, Any]:
+    record.update(
+        output=output.text,
+        assertions=[],
+        passed=None,
+        score=None,
+        metrics=_metrics(response, output.cost_usd),
+        error={"kind": "assertion_error", "message": str(error)[:500]},
+    )
+    return record
+
+
+def _finished(
+    record: dict[str, Any],
+    call: Call,
+    response: dict[str, Any],
+    output: Output,
+    results: list[AssertionResult],
+) -> dict[str, Any]:
+    from llmops_ci.eval.assertions import case_passes
+
+    passed, score = case_passes(results, None)
+    record.update(
+        output=output.text,
+        assertions=[_result_dict(result) for result in results],
+        passed=passed,
+        score=round(score, 6),
+        error=None,
+        metrics=_metrics(response, output.cost_usd),
+    )
+    if call.plan.target.spec.get("output", {}).get("format") == "json":
+        record["output_json"] = output.json
+    return record
+
+
+async def _evaluate(spec: dict[str, Any], output: Output, grading: Any) -> AssertionResult:
+    """``evaluate_async`` without checking the parameters again: the planner checked every assertion of
+    every call before the run (``validate_params``), and checking costs more than most checks. Types
+    outside the deterministic registry (model-graded ones) take the full path."""
+    from llmops_ci.eval import assertions
+
+    name = str(spec.get("type", ""))
+    kind = name[4:] if name.startswith("not-") else name
+    check = assertions.ASSERTIONS.get(kind)
+    if check is None:
+        return await assertions.evaluate_async(spec, output, grading)
+    return assertions._finish(spec, name, kind, check(output, spec))
+
+
+_RESULT_FIELDS = tuple(field.name for field in fields(AssertionResult))
+
+
+def _result_dict(result: AssertionResult) -> dict[str, Any]:
+    """``dataclasses.asdict`` of a result, without its deep copy (a result's values are its own)."""
+    return {name: getattr(result, name) for name in _RESULT_FIELDS}
+
+
+#: What a JSON text can start with (after white space); anything else fails at once, as "Expecting value".
+_JSON_STARTS = frozenset('{["-0123456789tfnNI')
+
+
+def _output(call: Call, response: dict[str, Any], cost: Callable[[str, Any, Any], float | None]) -> Output:
     text = str(response.get("text") or "")
     parsed, json_error = None, None
-    try:
-        parsed = json.loads(text)
-    except json.JSONDecodeError as error:
-        json_error = error.msg
+    start = text.lstrip(" \t\n\r")[:1]
+    if start in _JSON_STARTS:
+        try:
+            parsed = json.loads(text)
+        except json.JSONDecodeError as error:
+            json_error = error.msg
+    else:
+        json_error = "Expecting value"  # what json.loads says of such a text
     input_tokens, output_tokens = response.get("input_tokens"), response.get("output_tokens")
     return Output(
         text=text,
@@ -258,14 +373,8 @@ def _output(call: Call, response: dict[str, Any]) -> Output:
         ttft_ms=response.get("ttft_ms"),
         input_tokens=input_tokens,
         output_tokens=output_tokens,
-        cost_usd=_cost(call, input_tokens, output_tokens),
+        cost_usd=cost(call.model.id, input_tokens, output_tokens),
     )
-
-
-def _cost(call: Call, input_tokens: int | None, output_tokens: int | None) -> float | None:
-    from llmops_ci.providers.litellm_provider import cost_usd
-
-    return cost_usd(call.model.id, input_tokens, output_tokens)
 
 
 def _metrics(response: dict[str, Any], cost: float | None) -> dict[str, Any]:

@@ -126,6 +126,16 @@ def model_info(model: str) -> ModelInfo:
     return ModelInfo(model, None, approximate=True)
 
 
+def cost_from_usage(
+    prices: tuple[float | None, float | None], input_tokens: int | None, output_tokens: int | None
+) -> float | None:
+    """Input and output tokens at (input, output) prices per token; None when either is unknown."""
+    input_price, output_price = prices
+    if input_price is None or output_price is None or input_tokens is None or output_tokens is None:
+        return None
+    return input_tokens * input_price + output_tokens * output_price
+
+
 def _bundled_encoding(cache_dir: Path) -> Any:
     """tiktoken's cl100k_base from litellm's bundled copy; the cache directory is set for this call only,
     so a user's own TIKTOKEN_CACHE_DIR (which may lack the file) never leads to a download."""

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from llmops_ci.providers.catalog import model_info
+from llmops_ci.providers.catalog import cost_from_usage, model_info
 
 ERROR_KINDS = ("rate_limit", "timeout", "provider", "bad_response")
 # litellm reports a body that is not JSON as a 500 carrying the json module's message.
@@ -260,11 +260,9 @@ async def _streamed(
 def cost_usd(model: str, input_tokens: int | None, output_tokens: int | None) -> float | None:
     """From the usage and litellm's price table (read as data); None when the model has no price."""
     info = model_info(model)
-    if info.input_cost_per_token is None or info.output_cost_per_token is None:
-        return None
-    if input_tokens is None or output_tokens is None:
-        return None
-    return input_tokens * info.input_cost_per_token + output_tokens * info.output_cost_per_token
+    return cost_from_usage(
+        (info.input_cost_per_token, info.output_cost_per_token), input_tokens, output_tokens
+    )
 
 
 @dataclass
