@@ -94,8 +94,16 @@ OBFUSCATION_WEIGHT = 0.3
 DETAIL_LIMIT = 200
 #: Occurrences of one pattern recorded per view: the score counts distinct signals, so more add nothing.
 MAX_MATCHES_PER_PATTERN = 1000
-#: Spaced-out or split words examined per scan (joining them back is the slowest step per word).
+#: Spaced-out or split words examined per scan (joining them back is the slowest step per word); a
+#: spaced-out run counts as one word per 100 letters.
 MAX_JOINED_WORDS = 1000
+
+
+def _options() -> Any:
+    options = re2.Options()
+    options.log_errors = False
+    options.max_mem = 256 << 20  # a many-match Set never gives up for slowness, only for lack of memory
+    return options
 
 
 # --- normalisation ---------------------------------------------------------------------------------
@@ -256,8 +264,9 @@ def leet_view(view: View) -> View | None:
 
 # Letters spaced out ("i g n o r e", "I.g.n.o.r.e") and words split by separators ("ig-nore", "sys_tem").
 # RE2 (no look-around): the boundary characters are matched outside group 1.
-_SPACED = re2.compile(r"(?:^|[^\pL\pN])((?:\pL[ ._*/|~+-]{1,3}){2,}\pL)(?:[^\pL\pN]|$)")
-_SPLIT_WORD = re2.compile(r"(?:^|[^\pL\pN])(\pL+(?:[._*~|-]+\pL+)+)")
+# Latin letters only: the view is case-folded, and a spaced-out phrase in another script is not matched.
+_SPACED = re2.compile(r"(?:^|[^a-z0-9])((?:[a-z][ ._*/|~+-]{1,3}){2,99}[a-z])(?:[^a-z0-9]|$)", _options())
+_SPLIT_WORD = re2.compile(r"(?:^|[^a-z0-9])([a-z]+(?:[._*~|-]+[a-z]+)+)", _options())
 _SEPARATORS = re.compile(r"[^a-z0-9]+")
 #: Word stems an attack splits or spaces out; a split word is only joined back when one of these spans a cut.
 _STEMS = re.compile(
@@ -296,6 +305,8 @@ def collapsed_view(view: View) -> View | None:
     for regex, spaced in ((_SPACED, True), (_SPLIT_WORD, False)):
         for match in itertools.islice(regex.finditer(text), MAX_JOINED_WORDS):
             start, end = match.span(1)
+            if end - start > 200:  # not a word split to hide it
+                continue
             word = match.group(1)
             separators = [(sep.start(), sep.end()) for sep in _SEPARATORS.finditer(word)]
             if not separators:
@@ -787,7 +798,8 @@ _DISCUSSION = re2.compile(
     r"|ers)?|researchers (?:showed|found|have)|"
     r"owasp|mitigat(?:e|ion|ions|ing)|defen[cs]es? against|classifiers?|false positives?|(?:unit"
     r"|regression) tests? (?:that|for)|"
-    r"the (?:phrase|string|prompt|words) [\"'\x{201c}\x{2018}]|threat model)\b"
+    r"the (?:phrase|string|prompt|words) [\"'\x{201c}\x{2018}]|threat model)\b",
+    _options(),
 )
 
 _GAP = r"[^a-z0-9]{1,4}"
@@ -798,13 +810,6 @@ _QUOTES = "\"'\u201c\u201d\u2018\u2019\u00ab\u00bb`"
 def _fold_pattern(regex: str) -> str:
     """Fold the literal non-ASCII letters of a pattern as the text is folded (escapes stay as written)."""
     return "".join(c if c.isascii() else fold_char(c) for c in regex)
-
-
-def _options() -> Any:
-    options = re2.Options()
-    options.log_errors = False
-    options.max_mem = 256 << 20  # a many-match Set never gives up for slowness, only for lack of memory
-    return options
 
 
 class _Matcher:
@@ -941,13 +946,14 @@ class Budget:
         return True
 
 
-_BASE64 = re2.compile(r"[A-Za-z0-9+/_-]{20,}={0,2}")
+_BASE64 = re2.compile(r"[A-Za-z0-9+/_-]{20,}={0,2}", _options())
 _HEX = re2.compile(
     r"(?:0x)?[0-9A-Fa-f]{20,}|(?:[0-9A-Fa-f]{2}[ :,-]){7,}[0-9A-Fa-f]{2}|(?:\\x[0-9A-Fa-f]{2}){6,}"
-    r"|(?:0x[0-9A-Fa-f]{2}[ ,]{1,2}){6,}"
+    r"|(?:0x[0-9A-Fa-f]{2}[ ,]{1,2}){6,}",
+    _options(),
 )
-_URLENC = re2.compile(r"[A-Za-z0-9._~+!*'()%-]*%[0-9A-Fa-f]{2}[A-Za-z0-9._~+!*'()%-]*")
-_ENTITIES_RUN = re2.compile(r"(?:&#[xX]?[0-9A-Fa-f]{1,6};[ ]?){4,}")
+_URLENC = re2.compile(r"[A-Za-z0-9._~+!*'()%-]*%[0-9A-Fa-f]{2}[A-Za-z0-9._~+!*'()%-]*", _options())
+_ENTITIES_RUN = re2.compile(r"(?:&#[xX]?[0-9A-Fa-f]{1,6};[ ]?){4,}", _options())
 _PRINTABLE_MIN = 0.85
 
 
@@ -1013,26 +1019,25 @@ def _shorten(text: str) -> str:
     return text if len(text) <= DETAIL_LIMIT else text[:DETAIL_LIMIT] + "..."
 
 
+def evidence(signals: Iterable[Signal]) -> list[list[Signal]]:
+    """Signals grouped into pieces of evidence: one entity, spans nested in the group's first (widest)."""
+    groups: list[list[Signal]] = []
+    for signal in sorted(signals, key=lambda s: (s.entity, s.start, -s.end, -s.weight)):
+        outer = groups[-1][0] if groups else None
+        if outer is not None and signal.entity == outer.entity and signal.end <= outer.end:
+            groups[-1].append(signal)
+        else:
+            groups.append([signal])
+    return groups
+
+
 def score_of(signals: Iterable[Signal]) -> float:
     """Noisy-OR of the distinct pieces of evidence: signals of one entity whose spans nest are one piece
     (the strongest of them), and a signal name found several times counts once."""
     best: dict[str, float] = {}
-    ordered = sorted(signals, key=lambda s: (s.entity, s.start, -s.end, -s.weight))
-    outer: Signal | None = None
-    group: list[Signal] = []
-    for signal in [*ordered, None]:
-        if (
-            signal is not None
-            and outer is not None
-            and signal.entity == outer.entity
-            and signal.end <= outer.end
-        ):
-            group.append(signal)
-            continue
-        if group:
-            strongest = max(group, key=lambda s: s.weight)
-            best[strongest.name] = max(best.get(strongest.name, 0.0), strongest.weight)
-        outer, group = signal, [signal] if signal is not None else []
+    for group in evidence(signals):
+        strongest = max(group, key=lambda s: s.weight)
+        best[strongest.name] = max(best.get(strongest.name, 0.0), strongest.weight)
     remaining = 1.0
     for weight in best.values():
         remaining *= 1.0 - min(weight, 0.99)
@@ -1162,17 +1167,23 @@ class PromptInjectionDetector:
         return score_of(analyse(text))
 
     def scan(self, text: str) -> list[Detection]:
+        """One detection per piece of evidence (its widest span) when the score reaches the threshold."""
         signals = analyse(text)
         score = score_of(signals)
         if score < self.threshold or not signals:
             return []
         found = []
-        for signal in sorted(signals, key=lambda s: (s.start, s.end, s.entity)):
-            detail = f"{signal.detail}; weight {signal.weight:.2f}, score {score:.2f}"
+        for group in evidence(signals):
+            outer = group[0]
+            strongest = max(group, key=lambda s: s.weight)
+            others = sorted({s.name for s in group} - {strongest.name})
+            detail = f"{strongest.detail}; weight {strongest.weight:.2f}, score {score:.2f}"
+            if others:
+                detail += f"; also {', '.join(others)}"
             found.append(
-                Detection(signal.entity, signal.start, signal.end, text[signal.start : signal.end], detail)
+                Detection(outer.entity, outer.start, outer.end, text[outer.start : outer.end], detail)
             )
-        return found
+        return sorted(found, key=lambda d: (d.start, d.end, d.entity))
 
 
 def build(spec: Mapping[str, Any], context: BuildContext) -> PromptInjectionDetector:
