@@ -161,6 +161,12 @@ POSITIVES: list[tuple[str, str, str]] = [
     ("GENERIC_SECRET", f'token := "{rand(30)}"', ""),
     ("GENERIC_SECRET", f"secret => '{rand(24)}'", ""),
     ("GENERIC_SECRET", f'registry_auth = "{NPM_UUID}"', NPM_UUID),  # a UUID as a credential
+    # model outputs: prose names, Markdown, JSON-encoded tool-call arguments, HTTP headers
+    ("GENERIC_SECRET", f"Your API key: {rand(32, '0123456789abcdef')}", ""),
+    ("GENERIC_SECRET", f"Here is the admin password: {PASSWORD}", PASSWORD),
+    ("GENERIC_SECRET", f"**Password:** {PASSWORD}", PASSWORD),
+    ("GENERIC_SECRET", '{"arguments": "{\\"db_password\\": \\"' + PASSWORD + '\\"}"}', PASSWORD),
+    ("GENERIC_SECRET", "Authorization: Basic " + base64.b64encode(f"admin:{PASSWORD}".encode()).decode(), ""),
 ]
 
 
@@ -229,6 +235,9 @@ NEGATIVES: list[tuple[str, str]] = [
     ("*", "PWD=/home/user/projects/app2"),
     ("*", 'notes = "Maven - io.jsonwebtoken:jjwt-jackson-0.11.2"'),
     ("*", 'API_KEY = "API_KEY_GOES_HERE"'),
+    ("*", "the key: 9Cnzj4p4WGeKLs1Pt8QuKUpRKfFLfRYC9AIKjbJTWit"),
+    ("*", "public key: 9Cnzj4p4WGeKLs1Pt8QuKUpRKfFLfRYC9AIKjbJTWit"),
+    ("*", "Token: the next step is to rotate it."),
     # per-entity near misses
     ("AWS_ACCESS_KEY", "akia" + rand(16, string.ascii_lowercase)),
     ("AWS_ACCESS_KEY", "TODAYINASIAASACKOFRICEFELLOVER"),
@@ -294,6 +303,12 @@ def test_negative(entity: str, text: str) -> None:
 def test_specific_entity_wins_over_generic_secret() -> None:
     text = f'OPENAI_API_KEY = "{OPENAI_PROJECT}"\njwt_token: {JWT}'
     assert [d.entity for d in find(text)] == ["OPENAI_KEY", "JWT"]
+
+
+def test_a_token_used_as_url_password_is_reported_as_the_token() -> None:
+    text = f"git clone https://x-access-token:{GH_CLASSIC}@github.com/org/repo.git"
+    assert [(d.entity, d.text) for d in find(text)] == [("GITHUB_TOKEN", GH_CLASSIC)]
+    assert [d.entity for d in find(text, ["URL_PASSWORD"])] == ["URL_PASSWORD"]
 
 
 def test_generic_only_reports_the_value_of_a_specific_key() -> None:

@@ -220,6 +220,7 @@ def _jwt(text: str, match: re.Match[str], options: Options) -> Detection | None:
 # --------------------------------------------------------------------------------------------------
 # credentials in URLs
 
+_URL_PASSWORD_CHARS = re.compile(r"[^\s/?#@\"'<>\[\]{}\\|^`]{1,256}")
 _URL_SCHEME = re.compile(r"(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{0,30}$")
 _TEMPLATE = re.compile(
     r"\$\{|\$\(|\{\{|\}\}|%\(|%[sd]\b|<[^>]{0,80}>|^\$[A-Za-z_]|^:[A-Za-z_]|\*{3}|\.{3}|…|(?i:x{4})"
@@ -241,8 +242,11 @@ def _url_password(text: str, match: re.Match[str], options: Options) -> Detectio
     masks (``***``) and placeholder words (``password``, ``changeme``) are not credentials."""
     if _URL_SCHEME.search(text, max(0, match.start() - 32), match.start()) is None:
         return None
-    colon = text.index(":", match.start() + 3)
-    start, end = colon + 1, match.end() - 1
+    start = match.end()  # the match stops at the colon, so that a token used as the password matches too
+    password_match = _URL_PASSWORD_CHARS.match(text, start)
+    if password_match is None:
+        return None
+    end = password_match.end()
     password = text[start:end]
     if (
         password.lower() in _PLACEHOLDER_PASSWORDS
@@ -260,6 +264,7 @@ def _url_password(text: str, match: re.Match[str], options: Options) -> Detectio
 
 _WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 _NOUN = re.compile(r"[A-Za-z]{1,13}")
+_PROSE_QUALIFIER = re.compile(r"(?<![A-Za-z])([A-Za-z]{2,14}) $")
 _NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.$-")
 # fmt: off
 _KEY_QUALIFIERS = frozenset({
@@ -307,9 +312,12 @@ def secret_name(identifier: str) -> bool:
     return False
 
 
-_QUOTED = re.compile(r"""[bBrRuU]?(?:"([^"\n]{0,512})"|'([^'\n]{0,512})'|`([^`\n]{0,512})`)""")
+_QUOTED = re.compile(
+    r"""[bBrRuU]?(?:"([^"\n]{0,512})"|'([^'\n]{0,512})'|`([^`\n]{0,512})`)"""
+    r'|\\"([^"\\\n]{0,512})\\"'  # \"…\" inside a JSON string (tool-call arguments)
+)
 _BARE = re.compile(r"""[^\s"'`,;(){}\[\]<>]{1,512}""")
-_BARE_END = frozenset(" \t\r\n,;\"')}]<")
+_BARE_END = frozenset(" \t\r\n,;\"')}]<*\\")
 _AUTH_SCHEME = re.compile(r"(?:Bearer|Basic|Token|token|bearer|basic)[ \t]{1,4}")
 _DOTTED_NAME = re.compile(r"[A-Za-z_$][\w$]*(?:\.[\w$]+)+")
 _WORDLIKE = re.compile(r"[A-Za-z_.-]+")  # gitleaks' generic rule allowlists these too
@@ -338,7 +346,7 @@ def _value(text: str, position: int) -> tuple[int, int, bool] | None:
     bare = _BARE.match(text, position)
     if bare is None or (bare.end() < len(text) and text[bare.end()] not in _BARE_END):
         return None  # an expression: call, index, concatenation
-    return bare.start(), bare.end(), False
+    return bare.start(), bare.end(), scheme is not None  # after "Bearer " a bare value is a literal
 
 
 def _plausible_value(value: str, quoted: bool, code_assignment: bool, options: Options) -> bool:
@@ -375,6 +383,9 @@ def _assignment(text: str, match: re.Match[str], options: Options) -> Detection 
     while name_start > floor and text[name_start - 1] in _NAME_CHARS:
         name_start -= 1
     name = text[name_start:noun_end].lstrip("-.$")
+    qualifier = _PROSE_QUALIFIER.search(text, max(0, name_start - 16), name_start)
+    if qualifier is not None and name.isalpha():  # prose: "API key: …", "your access token: …"
+        name = f"{qualifier.group(1)}_{name}"
     if not name:
         return None
     words = [word.lower() for word in _WORDS.findall(name)]
@@ -399,7 +410,7 @@ def _assignment(text: str, match: re.Match[str], options: Options) -> Detection 
     if lowered == name.lower() or lowered in _PLACEHOLDER_PASSWORDS:
         return None
     between = text[noun_end : match.end()]  # quotes, spaces and the operator
-    code_assignment = between.strip(" \t\"']") != ":" and (" " in between or "\t" in between)
+    code_assignment = between.strip(" \t\"'*\\]") != ":" and (" " in between or "\t" in between)
     if not _plausible_value(value, quoted, code_assignment, options):
         return None
     return Detection(GENERIC, start, end, value)
@@ -417,7 +428,7 @@ _NOUN_SPELLINGS = tuple(
     spelling for noun in (*_NOUNS, "key") for spelling in (noun, noun.capitalize(), noun.upper())
 )
 _ANCHOR_PREFERENCE = "kKuUcCpPwW"
-_ASSIGNMENT_TAIL = r"""(?![A-Za-z0-9_])["'\]]{0,2}[ \t]{0,8}(?:=>|:=|=|:)[ \t]{0,8}"""
+_ASSIGNMENT_TAIL = r"""(?![A-Za-z0-9_])["'\]\\*]{0,3}[ \t]{0,8}(?:=>|:=|=|:)\*{0,2}[ \t]{0,8}"""
 
 
 def _noun_alternatives() -> list[str]:
@@ -557,7 +568,7 @@ _ALTERNATIVES: list[Alternative] = [
     ),
     Alternative(
         "url_password",
-        r"://[^\s:/?#@\"'<>\[\]{}\\|^`]{0,128}:[^\s/?#@\"'<>\[\]{}\\|^`]{1,256}@(?=[A-Za-z0-9\[])",
+        r"://[^\s:/?#@\"'<>\[\]{}\\|^`]{0,128}:(?=[^\s/?#@\"'<>\[\]{}\\|^`]{1,256}@[A-Za-z0-9\[])",
         frozenset({"URL_PASSWORD"}),
         _url_password,
     ),
@@ -624,8 +635,9 @@ class Scanner:
 
 
 def _resolve_overlaps(found: list[Detection]) -> list[Detection]:
-    """Of overlapping detections a specific one wins over GENERIC_SECRET, then the longer one. One sweep in
-    order of start: a detection can only overlap the last one kept."""
+    """Of overlapping detections a format-specific one wins over URL_PASSWORD, which wins over
+    GENERIC_SECRET; then the longer one. One sweep in order of start: a detection can only overlap the last
+    one kept."""
     if len(found) < 2:
         return found
     found.sort(key=lambda d: (d.start, -d.end))
@@ -639,8 +651,11 @@ def _resolve_overlaps(found: list[Detection]) -> list[Detection]:
     return kept
 
 
-def _rank(detection: Detection) -> tuple[bool, int]:
-    return detection.entity == GENERIC, detection.start - detection.end
+_GENERAL = {GENERIC: 2, "URL_PASSWORD": 1}  # a format-specific entity (a token in a URL) wins
+
+
+def _rank(detection: Detection) -> tuple[int, int]:
+    return _GENERAL.get(detection.entity, 0), detection.start - detection.end
 
 
 @lru_cache(maxsize=64)
