@@ -1154,7 +1154,11 @@ def _decode_and_scan(
         return None
     names = ", ".join(sorted({s.name for s in inner}))
     weight = min(0.95, max(0.85, inner_score)) if inner_score >= 0.5 else inner_score + 0.2
-    return weight, f"{label} decodes to {_shorten(decoded)!r} ({names})"
+    detail = f"{label} decodes to {_shorten(decoded)!r} ({names})"
+    nested = [s for s in inner if s.entity == "ENCODED_PAYLOAD"]
+    if nested:  # an encoding inside an encoding: say what the innermost one holds
+        detail += "; inside it, " + max(nested, key=lambda s: s.weight).detail
+    return weight, detail
 
 
 class PromptInjectionDetector:
