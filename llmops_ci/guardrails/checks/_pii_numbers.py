@@ -98,9 +98,14 @@ class _Run(NamedTuple):
     groups: list[str]
     seps: list[str]
     starts: list[int]
+    lengths: list[int]
+    digits_before: list[int]  # digits in the groups before each group (and in all of them, at the end)
 
     def end(self, index: int) -> int:
-        return self.starts[index] + len(self.groups[index])
+        return self.starts[index] + self.lengths[index]
+
+    def digits(self, first: int, last: int) -> int:
+        return self.digits_before[last + 1] - self.digits_before[first]
 
 
 def scan_run(
@@ -117,30 +122,30 @@ def scan_run(
 ) -> None:
     """Report the cards, SSNs, IPv4 addresses and phone numbers in ``text[start:end]`` through ``emit``."""
     parts = _SPLIT.split(text[start:end])  # lead, group, separator, group, ..., group, tail
+    end -= len(parts[-1])  # separators after the last digit are not part of the run
     groups = parts[1::2]
-    run = _Run(text, groups, parts[2:-1:2], list(accumulate(map(len, parts), initial=start))[1:-1:2])
+    lengths = list(map(len, groups))
+    starts = list(accumulate(map(len, parts), initial=start))[1:-1:2]
+    run = _Run(text, groups, parts[2:-1:2], starts, lengths, list(accumulate(lengths, initial=0)))
     # A run glued to a letter ("10th", "4111...1111abc") loses its last group.
     last = len(groups) - 1
     if end < len(text) and (text[end].isalnum() or text[end] == "_"):
         last -= 1
     if last < 0:
         return
-    digits = sum(map(len, groups[: last + 1]))
+    digits = run.digits(0, last)
+    taken = [False] * len(groups)  # groups of a card, SSN or IP address: not also part of a phone number
     if ips and last >= 3:
-        _ipv4(run, last, emit)
+        _ipv4(run, last, emit, taken)
     if ssns and last >= 2 and digits >= 9:
-        _ssns(run, last, emit)
+        _ssns(run, last, emit, taken)
     if cards and digits >= 13:
-        _cards(run, last, emit)
-    if (
-        phones
-        and digits >= 7
-        and (text[start] == "+" or digits >= min(_national_counts(regions), default=99))
-    ):
-        _phones(run, start, last, regions, emit)
+        _cards(run, last, emit, taken)
+    if phones and digits >= 7:
+        _phones(run, start, last, regions, emit, taken)
 
 
-def _ipv4(run: _Run, last: int, emit: Emit) -> None:
+def _ipv4(run: _Run, last: int, emit: Emit, taken: list[bool]) -> None:
     groups, seps = run.groups, run.seps
     count = len(groups)
     index = 0
@@ -167,12 +172,13 @@ def _ipv4(run: _Run, last: int, emit: Emit) -> None:
             ):
                 stop = run.end(after)
             emit("IP_ADDRESS", run.starts[index], stop)
+            taken[index : index + 4] = [True] * 4
             index += 4
             continue
         index += 1
 
 
-def _ssns(run: _Run, last: int, emit: Emit) -> None:
+def _ssns(run: _Run, last: int, emit: Emit, taken: list[bool]) -> None:
     groups, seps = run.groups, run.seps
     count = len(groups)
     for index in range(last - 1):
@@ -185,41 +191,46 @@ def _ssns(run: _Run, last: int, emit: Emit) -> None:
             continue  # part of a longer number: 1-078-05-1123, 078-05-1123-45
         if ssn_valid(groups[index], groups[index + 1], groups[index + 2]):
             emit("US_SSN", run.starts[index], run.end(index + 2))
+            taken[index : index + 3] = [True] * 3
 
 
-def _cards(run: _Run, last: int, emit: Emit) -> None:
-    groups, seps = run.groups, run.seps
+def _cards(run: _Run, last: int, emit: Emit, taken: list[bool]) -> None:
+    groups, seps, lengths = run.groups, run.seps, run.lengths
     index = 0
     while index <= last:
         top = index
-        if index < last and seps[index] in (" ", "-"):
+        if index < last and seps[index] in (" ", "-") and 3 <= lengths[index] <= 8:
             sep = seps[index]
             top = index + 1
             while top < last and top - index < _MAX_WINDOW - 1 and seps[top] == sep:
                 top += 1
         for stop in range(top, index - 1, -1):
-            window = groups[index : stop + 1]
-            digits = "".join(window)
-            if not 13 <= len(digits) <= 19 or (
-                stop > index and not all(3 <= len(group) <= 8 for group in window)
-            ):
+            if not 13 <= run.digits(index, stop) <= 19:
                 continue
+            if stop > index and not all(3 <= length <= 8 for length in lengths[index : stop + 1]):
+                continue
+            digits = "".join(groups[index : stop + 1])
             if card_prefix_valid(digits) and luhn_valid(digits):
                 emit("CREDIT_CARD", run.starts[index], run.end(stop))
+                taken[index : stop + 1] = [True] * (stop + 1 - index)
                 index = stop + 1
                 break
         else:
             index += 1
 
 
-def _phones(run: _Run, start: int, last: int, regions: tuple[str, ...], emit: Emit) -> None:
+def _phones(
+    run: _Run, start: int, last: int, regions: tuple[str, ...], emit: Emit, taken: list[bool]
+) -> None:
     text, groups, seps = run.text, run.groups, run.seps
     count = len(groups)
-    national = _national_counts(regions) if text[start] != "+" else frozenset()
+    national: frozenset[int] | None = None  # looked up at the first national candidate
+    sep_ok = [bool(_PHONE_SEPARATOR.fullmatch(sep)) for sep in seps]
+    ones_before = list(accumulate((length == 1 for length in run.lengths), initial=0))
     index = 0
     while index <= last:
         # A number starts the run or follows white space: not the tail of "1.2.3.4567890".
-        if index > 0 and " " not in seps[index - 1]:
+        if taken[index] or (index > 0 and " " not in seps[index - 1]):
             index += 1
             continue
         if index == 0:
@@ -228,20 +239,32 @@ def _phones(run: _Run, start: int, last: int, regions: tuple[str, ...], emit: Em
             begin = run.starts[index] - 1 if seps[index - 1].endswith("(") else run.starts[index]
         international = text[begin] == "+"
         top = min(last, index + _MAX_WINDOW - 1)
+        if run.digits(index, top) < 7:
+            index += 1
+            continue
         for group in range(index, top):
-            if not _PHONE_SEPARATOR.fullmatch(seps[group]):
+            if not sep_ok[group] or taken[group + 1]:
                 top = group
                 break
         for stop in range(top, index - 1, -1):
             if stop < count - 1 and " " not in seps[stop]:
                 continue  # would end inside a longer number
-            window = [len(group) for group in groups[index : stop + 1]]
-            digits = sum(window)
-            if international:
-                if digits not in INTERNATIONAL_DIGITS or window[1:].count(1) > 2:
-                    continue
-            elif digits not in national or window.count(1) > 2:
+            digits = run.digits(index, stop)
+            if digits < 7:
                 continue
+            # at most two one-digit groups (+33 1 42 68 53 00), not counting a country code
+            ones = ones_before[stop + 1] - ones_before[index + 1 if international else index]
+            if ones > 2:
+                continue
+            if international:
+                if digits not in INTERNATIONAL_DIGITS:
+                    continue
+            else:
+                if national is None:
+                    national = _national_counts(regions)
+                if digits not in national:
+                    continue
+            window = run.lengths[index : stop + 1]
             candidate = text[begin : run.end(stop)]
             opened, closed = candidate.count("("), candidate.count(")")
             if opened != closed or opened > 1 or (opened and candidate.index("(") > candidate.index(")")):

@@ -109,50 +109,81 @@ _RANK = {entity: rank for rank, entity in enumerate(SPECIFICITY)}
 
 _ENTITY_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
 
-# The combined pattern: one character class of triggers, then one branch per kind of candidate. The class
-# in front lets `re` skip over text without a trigger at C speed; each branch checks (by look-behind)
-# which trigger it follows. Every repetition is bounded or separated by a character it cannot contain,
-# so a failed attempt costs a bounded number of steps.
-#   (name, trigger characters, branch, entities it serves)
-_BRANCHES: tuple[tuple[str, str, str, frozenset[str]], ...] = (
-    (
-        "email",
-        "@",
-        r"(?<=[A-Za-z0-9._%+\-]@)(?P<email>[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63}){1,10})",
-        frozenset({"EMAIL_ADDRESS"}),
-    ),
-    ("scheme", ":", r"(?<=:)(?P<scheme>//)", frozenset({"URL"})),
-    ("www", "wW", r"(?<=[wW])(?<![\w.@/\-][wW])(?P<www>[wW]{2}\.)", frozenset({"URL"})),
-    ("colon", ":", r"(?<=:)(?P<colon>:|[0-9A-Fa-f]{1,4}:)", frozenset({"IP_ADDRESS"})),
-    (
-        "v6",
-        "0-9",
-        r"(?<=[0-9])(?<![\w:.][0-9])(?P<v6>[0-9A-Fa-f]{0,3}:[0-9A-Fa-f]{0,4}:)",
-        frozenset({"IP_ADDRESS"}),
-    ),
-    ("iban", "0-9", r"(?<=(?<![A-Za-z0-9])[A-Z]{2}[0-9])(?P<iban>[0-9])", frozenset({"IBAN_CODE"})),
-    # Runs of at least 7 digits (the shortest phone number): cards, SSNs, phones, IPv4 addresses.
-    (
-        "num",
-        "0-9+(",
-        r"(?<![\w.+\-/#][0-9+(])"
-        r"(?P<num>(?<=[+(])[0-9](?:[ ()./\-]{0,3}[0-9]){6,}|(?<=[0-9])(?:[ ()./\-]{0,3}[0-9]){6,})",
-        frozenset({"PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "IP_ADDRESS"}),
-    ),
-    # Shorter dotted numbers: IPv4 addresses such as 10.0.0.1 (the whole dotted sequence: 1.2.3.4.5 is none).
-    (
-        "ip4",
-        "0-9",
-        r"(?<=[0-9])(?<![\w.+\-/#][0-9])(?P<ip4>[0-9]{0,2}(?:\.[0-9]{1,3}){3,}(?:/[0-9]{1,2})?)",
-        frozenset({"IP_ADDRESS"}),
-    ),
-)
+# The combined pattern is one character class of triggers followed by the branches for each trigger. The
+# class in front lets `re` skip text without a trigger at C speed; look-behinds then tell which trigger
+# was met and whether it starts something (a digit inside a number starts nothing, which one look-behind
+# settles for all digit branches). No branch has an ambiguous repetition: every repeated part is bounded
+# or starts with a character the part before it cannot match, so a failed attempt costs a bounded number
+# of steps. A branch reports the start of a candidate; the full candidate is validated in Python.
+# 6 more digits (7 in all, the shortest phone number) at most 3 separators apart, then the rest of the run
+_DIGIT_RUN = r"(?:[ ()./\-]{0,3}[0-9]){6}[0-9 ()./\-]*"
+_BRANCH_PATTERNS = {
+    # a digit starting a number: IPv6 ("2001:db8:..."), a run of 7+ digits (cards, SSNs, phones, IPv4
+    # addresses) or a shorter dotted IPv4 (the whole dotted sequence, 1.2.3.4.5 being none)
+    "v6": r"(?<!:[0-9])(?P<v6>[0-9A-Fa-f]{0,3}:[0-9A-Fa-f]{0,4}:)",
+    "num": rf"(?P<num>{_DIGIT_RUN})",
+    "ip4": r"(?P<ip4>[0-9]{0,2}(?:\.[0-9]{1,3}){3,}(?:/[0-9]{1,2})?)",
+    # the first check digit of an IBAN after its country code
+    "iban": r"(?<=(?<![A-Za-z0-9])[A-Z]{2}[0-9])(?P<iban>[0-9])",
+    # "+" or "(" opening a phone number
+    "plus": rf"(?<![\w.+\-/#][+(])(?P<plus>[0-9]{_DIGIT_RUN})",
+    # the domain after "local@"
+    "email": r"(?<=[A-Za-z0-9._%+\-]@)(?P<email>[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63}){1,10})",
+    # "://" of a URL; "::" or "hex:" of an IPv6 address starting with a letter or a colon
+    "scheme": r"(?P<scheme>//)",
+    "colon": r"(?P<colon>:|[0-9A-Fa-f]{1,4}:)",
+    # "www." not glued to a word, a path or an e-mail address
+    "www": r"(?<![\w.@/\-][wW])(?P<www>[wW]{2}\.)",
+}
+_BRANCH_ENTITIES = {
+    "v6": {"IP_ADDRESS"},
+    "num": {"PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "IP_ADDRESS"},
+    "ip4": {"IP_ADDRESS"},
+    "iban": {"IBAN_CODE"},
+    "plus": {"PHONE_NUMBER"},
+    "email": {"EMAIL_ADDRESS"},
+    "scheme": {"URL"},
+    "colon": {"IP_ADDRESS"},
+    "www": {"URL"},
+}
+
+
+def _either(*alternatives: str) -> str:
+    present = [alternative for alternative in alternatives if alternative]
+    return f"(?:{'|'.join(present)})" if present else ""
+
+
+@cache
+def _combined(branches: frozenset[str]) -> re.Pattern[str]:
+    def part(name: str) -> str:
+        return _BRANCH_PATTERNS[name] if name in branches else ""
+
+    numbers = _either(part("num"), part("ip4"))
+    # not after "+", "-", "#" or a single "/" (a path: /items/4155550132), but after "//" (http://10.0.0.1)
+    not_after = r"(?<![+\-#][0-9])(?<!(?<!/)/[0-9])"
+    starts_number = _either(part("v6"), f"{not_after}{numbers}" if numbers else "")
+    digit = _either(rf"(?<![\w.][0-9]){starts_number}" if starts_number else "", part("iban"))
+    groups = {
+        "0-9": rf"(?<=[0-9]){digit}" if digit else "",
+        "+(": rf"(?<=[+(]){part('plus')}" if part("plus") else "",
+        "@": rf"(?<=@){part('email')}" if part("email") else "",
+        ":": rf"(?<=:){_either(part('scheme'), part('colon'))}" if part("scheme") or part("colon") else "",
+        "wW": rf"(?<=[wW]){part('www')}" if part("www") else "",
+    }
+    triggers = "".join(trigger for trigger, group in groups.items() if group)
+    return re.compile(f"[{triggers}]{_either(*groups.values())}")
+
+
+def _branches_for(entities: frozenset[str]) -> frozenset[str]:
+    return frozenset(name for name, serves in _BRANCH_ENTITIES.items() if serves & entities)
+
 
 # Full candidates, matched from the position the combined pattern found.
 _IBAN = re.compile(r"[A-Z]{2}[0-9]{2}(?:[ \-]?[A-Z0-9]){11,30}")
 _IPV6 = re.compile(
     r"[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,8}(?:\.[0-9]{1,3}){0,3}(?:%[0-9A-Za-z._~\-]{1,32})?(?:/[0-9]{1,4})?"
 )
+_DATE = re.compile(r"[0-9]{4}([-/.])[0-9]{1,2}\1[0-9]{1,2}|[0-9]{1,2}([-/.])[0-9]{1,2}\2[0-9]{4}")
 _IPV6_SLICE = re.compile(r"::[0-9]{1,4}")
 _URL_REST = re.compile(r"[^\s<>\"'`{}|\\^]{1,2048}")
 _AUTHORITY = re.compile(r"[^/?#]*")
@@ -164,17 +195,6 @@ _IMAGE_SCALE = re.compile(r"[0-9]{1,2}x")
 _IMAGE_TYPES = frozenset({"png", "jpg", "jpeg", "gif", "svg", "webp", "avif", "bmp", "ico", "tif", "tiff"})
 _URL_TRAILING = frozenset(".,;:!?*")
 _URL_CLOSERS = {")": "(", "]": "[", "}": "{"}
-
-
-@cache
-def _combined(branches: frozenset[str]) -> re.Pattern[str]:
-    chosen = [(trigger, branch) for name, trigger, branch, _ in _BRANCHES if name in branches]
-    triggers = "".join(dict.fromkeys(trigger for trigger, _ in chosen))
-    return re.compile(f"[{triggers}](?:{'|'.join(branch for _, branch in chosen)})")
-
-
-def _branches_for(entities: frozenset[str]) -> frozenset[str]:
-    return frozenset(name for name, _, _, serves in _BRANCHES if serves & entities)
 
 
 class PiiDetector:
@@ -222,7 +242,9 @@ def _scan(
     while (match := search(text, position)) is not None:
         kind = match.lastgroup
         at = match.start()
-        if kind == "num":
+        if kind == "num" and _DATE.fullmatch(text, at, match.end()):
+            position = match.end()  # the commonest run in prose, and never PII here
+        elif kind == "num" or kind == "plus":
             scan_run(
                 text, at, match.end(), emit, cards=cards, ssns=ssns, ips=ips, phones=phones, regions=regions
             )
@@ -259,6 +281,8 @@ def _email(text: str, at: int, domain_end: int, emit: Emit) -> int:
     local = text[begin:at]
     if not local or local.endswith(".") or ".." in local:
         return 0
+    if begin > 0 and text[begin - 1] in ":/" and _in_url_authority(text, begin):
+        return 0  # https://user:secret@example.com is a URL with credentials, not an address
     labels = text[at + 1 : domain_end].split(".")
     while len(labels) >= 2 and not _TLD.fullmatch(labels[-1]):
         labels.pop()
@@ -271,6 +295,16 @@ def _email(text: str, at: int, domain_end: int, emit: Emit) -> int:
         return 0
     emit("EMAIL_ADDRESS", begin, end)
     return end
+
+
+def _in_url_authority(text: str, position: int) -> bool:
+    """``position`` follows ``scheme://`` within the same run of non-blank characters, before any path."""
+    floor = max(0, position - 256)
+    token = text[floor:position]
+    blank = max(token.rfind(" "), token.rfind("\n"), token.rfind("\t"))
+    token = token[blank + 1 :]
+    scheme = token.find("://")
+    return scheme >= 0 and "/" not in token[scheme + 3 :]
 
 
 def _iban(text: str, begin: int, emit: Emit) -> int:
@@ -529,4 +563,6 @@ def _regions(spec: Mapping[str, Any]) -> tuple[str, ...]:
 
 def _did_you_mean(word: str, choices: Sequence[str]) -> str:
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    if not close:
+        close = [choice for choice in choices if word and choice.startswith(word.upper())][:1]
     return f" (did you mean {close[0]!r}?)" if close else ""
