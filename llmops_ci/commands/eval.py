@@ -19,6 +19,7 @@ from llmops_ci import __version__
 from llmops_ci.artifacts.loader import ProjectConfig, find_root, load_graph, load_project
 from llmops_ci.errors import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK, LlmopsError, UsageError
 from llmops_ci.eval.cache import ResponseCache
+from llmops_ci.eval.guarding import EvalGuards, suite_policy_names
 from llmops_ci.eval.plan import Call, PlanError, RunPlan, SuitePlan, plan_run
 from llmops_ci.eval.results import RecordWriter, Summarizer, read_records, write_summary
 from llmops_ci.eval.runner import Runner, RunOptions
@@ -154,8 +155,10 @@ def run(options: EvalOptions) -> int:
         sys.path.insert(0, str(config.root))  # `python` assertions and local models name the repo's modules
     register_local_models(config.spec.get("providers", {}).get("local", {}))
     graph = load_graph(config)
+    guards = EvalGuards(graph)
     try:
         plan = plan_run(graph, config, options.suites)
+        _prepare_guardrails(guards, plan)
     except PlanError as error:
         sys.stderr.write("\n".join(f"llmops-ci: {problem}" for problem in error.problems) + "\n")
         sys.stderr.write(
@@ -175,7 +178,17 @@ def run(options: EvalOptions) -> int:
             f"estimated cost ${estimate['cost_usd']:.4f} exceeds the budget ${budget:.4f} "
             "(max_cost_usd); nothing was run. See --dry-run"
         )
-    return _execute(config, options, run_options, plan, cache)
+    return _execute(config, options, run_options, plan, cache, guards)
+
+
+def _prepare_guardrails(guards: EvalGuards, plan: RunPlan) -> None:
+    """Compile every policy the suites run with or assert, before any model call."""
+    problems = []
+    for suite in plan.plans:
+        names = suite_policy_names(suite.suite.spec, suite.target.spec)
+        problems += guards.prepare(names, f"suite {suite.name!r} ({suite.suite.rel})")
+    if problems:
+        raise PlanError(problems)
 
 
 def _execute(
@@ -184,6 +197,7 @@ def _execute(
     run_options: RunOptions,
     plan: RunPlan,
     cache: ResponseCache,
+    guards: EvalGuards,
 ) -> int:
     directory = (
         options.output
@@ -208,6 +222,7 @@ def _execute(
         "complete": False,
     }
     runner = Runner(run_options, cache, on_record)
+    runner.guards = guards
     previous = signal.signal(signal.SIGTERM, _interrupt)
     interrupted = False
     try:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from llmops_ci.artifacts.model import Graph
+from llmops_ci.eval.assertion_types import base_type
 from llmops_ci.eval.assertions.model_graded import Grading, ask_json, score_of
 from llmops_ci.guardrails.library import PolicyLibrary, PolicyLoadError
 from llmops_ci.guardrails.policy import VERDICTS, CompiledCheck, Finding, Policy, Verdict
@@ -63,10 +64,22 @@ def policy_names(suite_spec: dict[str, Any], target_spec: dict[str, Any]) -> lis
     return list(dict.fromkeys(str(name) for name in names))
 
 
-def assertion_policies(assertions: Iterable[dict[str, Any]]) -> list[str]:
+def assertion_policies(assertions: Iterable[Any]) -> list[str]:
     return [
-        str(a["policy"]) for a in assertions if str(a.get("type", "")).removeprefix("not-") == "guardrail"
+        str(a["policy"])
+        for a in assertions
+        if isinstance(a, dict) and "policy" in a and base_type(str(a.get("type", ""))) == "guardrail"
     ]
+
+
+def suite_policy_names(suite_spec: dict[str, Any], target_spec: dict[str, Any]) -> list[str]:
+    """Every policy a suite names: its guardrails, its prompt's, and its inline guardrail assertions'."""
+    names = policy_names(suite_spec, target_spec)
+    names += assertion_policies(suite_spec.get("defaults", {}).get("assert", []))
+    for case in suite_spec.get("cases", []):
+        if isinstance(case, dict):
+            names += assertion_policies(case.get("assert", []))
+    return list(dict.fromkeys(names))
 
 
 class EvalGuards:
@@ -74,6 +87,7 @@ class EvalGuards:
 
     def __init__(self, graph: Graph) -> None:
         self.library = PolicyLibrary(graph)
+        self._by_suite: dict[str, list[Policy]] = {}
 
     def prepare(self, names: Iterable[str], where: str) -> list[str]:
         """Compile ``names``; the problems, one line each, prefixed with ``where``."""
@@ -88,12 +102,28 @@ class EvalGuards:
     def policies(self, names: Sequence[str]) -> list[Policy]:
         return [self.library.get(name) for name in names]
 
+    def for_suite(self, suite_spec: dict[str, Any], target_spec: dict[str, Any], key: str) -> list[Policy]:
+        """The policies a suite runs with (compiled once per suite)."""
+        if key not in self._by_suite:
+            self._by_suite[key] = self.policies(policy_names(suite_spec, target_spec))
+        return self._by_suite[key]
+
     def policy(self, name: str) -> Policy:
         return self.library.get(name)
 
 
+def guard_text_now(policies: Sequence[Policy], text: str, scope: str) -> Guarded:
+    """The deterministic checks of every policy on ``text`` in turn (each sees the previous one's edits)."""
+    guarded = Guarded(scope, text)
+    for policy in policies:
+        verdict = policy.check(guarded.text, scope)  # type: ignore[arg-type]
+        guarded.verdicts.append(verdict)
+        guarded.text = verdict.text
+    return guarded
+
+
 async def guard_text(policies: Sequence[Policy], text: str, scope: str, grading: Grading | None) -> Guarded:
-    """Every policy on ``text`` in turn (each sees the previous one's redactions), model checks included."""
+    """:func:`guard_text_now` plus the model-based checks, judged through ``grading``."""
     guarded = Guarded(scope, text)
     for policy in policies:
         verdict = policy.check(guarded.text, scope)  # type: ignore[arg-type]
@@ -109,19 +139,37 @@ async def guard_text(policies: Sequence[Policy], text: str, scope: str, grading:
     return guarded
 
 
-async def guard_messages(
-    policies: Sequence[Policy], messages: list[dict[str, str]], grading: Grading | None
+def needs_model(policies: Sequence[Policy]) -> bool:
+    return any(policy.model_checks for policy in policies)
+
+
+def guard_messages_now(
+    policies: Sequence[Policy], messages: list[dict[str, str]]
 ) -> tuple[list[dict[str, str]], Guarded]:
     """The input scope applies to what the user wrote (user messages); system prompts are the team's own."""
     combined = Guarded("input", "")
     sent = []
     for message in messages:
-        if message.get("role") != "user":
-            sent.append(message)
-            continue
-        guarded = await guard_text(policies, str(message.get("content", "")), "input", grading)
-        combined.verdicts.extend(guarded.verdicts)
-        sent.append({**message, "content": guarded.text})
+        if message.get("role") == "user":
+            guarded = guard_text_now(policies, str(message.get("content", "")), "input")
+            combined.verdicts.extend(guarded.verdicts)
+            message = {**message, "content": guarded.text}
+        sent.append(message)
+    return sent, combined
+
+
+async def guard_messages(
+    policies: Sequence[Policy], messages: list[dict[str, str]], grading: Grading
+) -> tuple[list[dict[str, str]], Guarded]:
+    """:func:`guard_messages_now` with the model-based checks too."""
+    combined = Guarded("input", "")
+    sent = []
+    for message in messages:
+        if message.get("role") == "user":
+            guarded = await guard_text(policies, str(message.get("content", "")), "input", grading)
+            combined.verdicts.extend(guarded.verdicts)
+            message = {**message, "content": guarded.text}
+        sent.append(message)
     return sent, combined
 
 

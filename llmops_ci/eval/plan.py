@@ -402,7 +402,7 @@ class _Planner:
 
     def _check_assertion(self, plan: SuitePlan, origin: str, assertion: dict[str, Any]) -> None:
         from llmops_ci.eval.assertion_types import validate_params
-        from llmops_ci.eval.assertions import ASSERTIONS, GRADED
+        from llmops_ci.eval.assertions import NOT_IMPLEMENTED
 
         kind = base_type(str(assertion.get("type", "")))
         where = f"{origin}: assertion {assertion.get('type')!r}"
@@ -411,7 +411,7 @@ class _Planner:
             return
         for message in validate_params(assertion):
             self.problems.append(f"{where}: {message}")
-        if kind not in ASSERTIONS and kind not in GRADED:
+        if kind in NOT_IMPLEMENTED:
             self.problems.append(f"{where}: this assertion type is not available in this version yet")
         elif ASSERTION_TYPES[kind].model_graded and plan.grader is None and "grader" not in assertion:
             self.problems.append(f"{where}: needs a grader model: set spec.grader or defaults.grader")

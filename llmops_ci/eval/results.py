@@ -125,10 +125,15 @@ class _Group:
         self.type_scores: dict[str, array[float]] = {}
         self.rates: dict[str, list[int]] = {}  # name -> [outcomes counted, outcomes seen]
         self.custom: dict[str, array[float]] = {}
+        self.checks: dict[str, list[int]] = {}  # "policy/check" -> [records it fired on, records it blocked]
 
     def add(self, record: dict[str, Any]) -> None:
         self.count += 1
         self.case_ids.add(record["case_id"])
+        if record.get("guardrails") is not None:
+            self._guardrails(record)
+        if record.get("pii") is not None:
+            self._rate("pii_leakage_rate", bool(record["pii"]))
         if isinstance(record.get("score"), (int, float)):
             self.scores.append(float(record["score"]))
         for result in record.get("assertions", []):
@@ -163,6 +168,19 @@ class _Group:
             self._rate("refusal_rate", bool(result.get("passed")) != negated)
         if result.get("metric"):
             self.custom.setdefault(result["metric"], array("d")).append(float(result.get("score", 0.0)))
+
+    def _guardrails(self, record: dict[str, Any]) -> None:
+        findings = [f for scope in record["guardrails"].values() for f in scope.get("findings", [])]
+        self._rate("guardrail_trigger_rate", bool(findings))
+        self._rate("guardrail_block_rate", record.get("blocked") is not None)
+        fired: dict[str, bool] = {}
+        for finding in findings:
+            check = f"{finding['policy']}/{finding['check']}"
+            fired[check] = fired.get(check, False) or finding.get("action") == "block"
+        for check, blocked in fired.items():
+            tally = self.checks.setdefault(check, [0, 0])
+            tally[0] += 1
+            tally[1] += blocked
 
     def _rate(self, name: str, counted: bool) -> None:
         tally = self.rates.setdefault(name, [0, 0])
@@ -228,7 +246,16 @@ def summarize_group(group: _Group) -> dict[str, Any]:
         "cost_known": cost_known,
         "metrics": {name: value for name, value in values.items() if value is not None},
         "thresholds": verdicts,
+        **({"guardrails": _check_tallies(group)} if "guardrail_trigger_rate" in group.rates else {}),
         "passed_gates": all(v["passed"] for v in verdicts),
+    }
+
+
+def _check_tallies(group: _Group) -> dict[str, dict[str, Any]]:
+    guarded = group.rates["guardrail_trigger_rate"][1]
+    return {
+        check: {"triggered": fired, "blocked": blocked, "trigger_rate": fired / guarded}
+        for check, (fired, blocked) in sorted(group.checks.items())
     }
 
 

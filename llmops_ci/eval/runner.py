@@ -4,6 +4,7 @@ slows down, not just one worker). Each finished call becomes a self-contained re
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import time
@@ -12,9 +13,10 @@ from dataclasses import dataclass, fields
 from typing import Any, TypeVar
 
 from llmops_ci import __version__
+from llmops_ci.eval import guarding
 from llmops_ci.eval.assertions.base import AssertionResult, Output
 from llmops_ci.eval.cache import ResponseCache
-from llmops_ci.eval.guarding import EvalGuards
+from llmops_ci.eval.guarding import EvalGuards, Guarded
 from llmops_ci.eval.plan import Call
 from llmops_ci.eval.results import SCHEMA_VERSION
 from llmops_ci.providers.catalog import cost_from_usage
@@ -70,6 +72,17 @@ class _Attempt:
     cache_hit: bool
 
 
+#: What a call blocked by an input guardrail "answers": nothing reaches the model, nothing is spent.
+BLOCKED_RESPONSE: dict[str, Any] = {
+    "text": "",
+    "input_tokens": 0,
+    "output_tokens": 0,
+    "latency_ms": None,
+    "ttft_ms": None,
+    "finish_reason": "blocked",
+}
+
+
 def _request(call: Call) -> dict[str, Any]:
     return {
         "model": call.model.id,
@@ -104,17 +117,30 @@ class Runner:
             prices = self._prices[model] = (info.input_cost_per_token, info.output_cost_per_token)
         return cost_from_usage(prices, input_tokens, output_tokens)
 
+    def _policies(self, call: Call) -> list[Any]:
+        """The guardrail policies the call's suite runs with (its own and its prompt's)."""
+        if self.guards is None:
+            return []
+        plan = call.plan
+        return self.guards.for_suite(plan.suite.spec, plan.target.spec, plan.name)
+
     def serve_cached(self, calls: Iterable[Call]) -> Iterator[Call]:
         """Record at once, without an event loop, every call the cache answers whole (its response in
-        the cache, its assertions all deterministic); yield the others, for :meth:`run`. A rerun served
-        entirely from the cache never starts the event loop nor imports the provider."""
-        for call in calls:
-            if _deterministic(call):
+        the cache, or blocked by an input guardrail; its assertions and guardrails all deterministic);
+        yield the others, for :meth:`run`. A rerun served entirely from the cache never starts the event
+        loop nor imports the provider."""
+        for original in calls:
+            policies = self._policies(original)
+            if _deterministic(original) and not guarding.needs_model(policies):
+                call, entry = _guard_input_now(original, policies)
+                if entry is not None and entry.blocked:
+                    self.on_record(self._record_now(call, _Attempt(BLOCKED_RESPONSE, None, 0, False), entry))
+                    continue
                 cached = self.cache.get(call.cache_key, call.plan.name)
                 if cached is not None:
-                    self.on_record(self._record_now(call, _Attempt(cached["response"], None, 0, True)))
+                    self.on_record(self._record_now(call, _Attempt(cached["response"], None, 0, True), entry))
                     continue
-            yield call
+            yield original
 
     async def run(self, calls: Iterable[Call]) -> None:
         """A fixed pool of ``concurrency`` workers pulls the calls one at a time from one iterator, so the
@@ -122,23 +148,27 @@ class Runner:
         pending = iter(calls)
 
         async def one(call: Call) -> None:
+            call, entry = await self._guard_input(call)
+            if entry is not None and entry.blocked:
+                self.on_record(await self._record(call, _Attempt(BLOCKED_RESPONSE, None, 0, False), entry))
+                return
             key = call.cache_key  # a digest of the request: computed once per call
             group = call.plan.name
             cached = self.cache.get(key, group)
             if cached is not None:
-                self.on_record(await self._record(call, _Attempt(cached["response"], None, 0, True)))
+                self.on_record(await self._record(call, _Attempt(cached["response"], None, 0, True), entry))
                 return
             if self.options.replay:
                 self.replay_misses.append(call.case_key)
                 error = {"kind": "replay_miss", "message": "no cached response for this request (--replay)"}
-                self.on_record(await self._record(call, _Attempt(None, error, 0, False)))
+                self.on_record(await self._record(call, _Attempt(None, error, 0, False), entry))
                 return
             if self.over_budget:
                 return
             attempt = await self._call_with_retries(call)
             if attempt.response is not None:
                 self.cache.put(key, _request(call), attempt.response, group)
-            record = await self._record(call, attempt)
+            record = await self._record(call, attempt, entry)
             self._spend(record)
             self.on_record(record)
 
@@ -210,7 +240,19 @@ class Runner:
         else:
             await _sleep(delay)
 
-    def _started_record(self, call: Call, attempt: _Attempt) -> tuple[dict[str, Any], Output | None]:
+    async def _guard_input(self, call: Call) -> tuple[Call, Guarded | None]:
+        """The call as the application would send it after the input guardrails, and their outcome."""
+        policies = self._policies(call)
+        if not guarding.needs_model(policies):
+            return _guard_input_now(call, policies)
+        from llmops_ci.eval.grading import RunnerGrading
+
+        messages, entry = await guarding.guard_messages(policies, call.messages, RunnerGrading(self, call))
+        return _with_messages(call, messages), entry
+
+    def _started_record(
+        self, call: Call, attempt: _Attempt, entry: Guarded | None = None
+    ) -> tuple[dict[str, Any], Output | None]:
         """The record's fields known before any assertion, and the output to check (None: the call
         failed, and the record is complete)."""
         plan = call.plan
@@ -237,6 +279,9 @@ class Runner:
             "attempts": attempt.attempts,
             "lineage": {"git_sha": self.options.git_sha, "toolkit_version": __version__, "chunk_ids": []},
         }
+        if entry is not None:
+            record["guardrails"] = {"input": entry.to_dict()}
+            record["blocked"] = "input" if entry.blocked else None
         if attempt.response is None:
             record.update(
                 output=None, assertions=[], passed=None, score=None, metrics={}, error=attempt.error
@@ -244,27 +289,37 @@ class Runner:
             return record, None
         return record, _output(call, attempt.response, self._cost)
 
-    async def _record(self, call: Call, attempt: _Attempt) -> dict[str, Any]:
+    async def _record(self, call: Call, attempt: _Attempt, entry: Guarded | None = None) -> dict[str, Any]:
         from llmops_ci.eval.grading import RunnerGrading
 
-        record, output = self._started_record(call, attempt)
+        record, output = self._started_record(call, attempt, entry)
         if output is None or attempt.response is None:
             return record
         grading = RunnerGrading(self, call)
+        policies = self._policies(call)
+        if policies and record.get("blocked") is None:
+            try:
+                delivered = await guarding.guard_text(policies, output.text, "output", grading)
+            except Exception as error:  # a model-based check whose grader failed: an error of the case
+                return _assertion_error(record, attempt.response, output, error)
+            _deliver(record, output, delivered)
         try:
             results = [await _evaluate(spec, output, grading) for spec in call.assertions]
         except Exception as error:  # a check that cannot run is an error of the case, not a failure
             return _assertion_error(record, attempt.response, output, error)
         return _finished(record, call, attempt.response, output, results)
 
-    def _record_now(self, call: Call, attempt: _Attempt) -> dict[str, Any]:
-        """:meth:`_record` of a call whose assertions are all deterministic (:func:`_deterministic`):
-        nothing to wait for, so no event loop."""
+    def _record_now(self, call: Call, attempt: _Attempt, entry: Guarded | None = None) -> dict[str, Any]:
+        """:meth:`_record` of a call whose assertions and guardrails are all deterministic
+        (:func:`_deterministic`): nothing to wait for, so no event loop."""
         from llmops_ci.eval import assertions
 
-        record, output = self._started_record(call, attempt)
+        record, output = self._started_record(call, attempt, entry)
         if output is None or attempt.response is None:
             return record
+        policies = self._policies(call)
+        if policies and record.get("blocked") is None:
+            _deliver(record, output, guarding.guard_text_now(policies, output.text, "output"))
         try:
             results = []
             for spec in call.assertions:
@@ -276,6 +331,28 @@ class Runner:
         except Exception as error:  # a check that cannot run is an error of the case, not a failure
             return _assertion_error(record, attempt.response, output, error)
         return _finished(record, call, attempt.response, output, results)
+
+
+def _with_messages(call: Call, messages: list[dict[str, str]]) -> Call:
+    return call if messages == call.messages else dataclasses.replace(call, messages=messages)
+
+
+def _guard_input_now(call: Call, policies: list[Any]) -> tuple[Call, Guarded | None]:
+    if not policies:
+        return call, None
+    messages, entry = guarding.guard_messages_now(policies, call.messages)
+    return _with_messages(call, messages), entry
+
+
+def _deliver(record: dict[str, Any], output: Output, delivered: Guarded) -> None:
+    """What the user receives after the output guardrails: assertions judge it; the model's own text
+    stays as ``raw_output`` when it differs."""
+    record.setdefault("guardrails", {})["output"] = delivered.to_dict()
+    record["blocked"] = "output" if delivered.blocked else record.get("blocked")
+    text = "" if delivered.blocked else delivered.text
+    if text != output.text:
+        output.raw_text, output.text = output.text, text
+        output.json, output.json_error = _parse_json(text)
 
 
 def _deterministic(call: Call) -> bool:
@@ -313,6 +390,10 @@ def _finished(
     from llmops_ci.eval.assertions import case_passes
 
     passed, score = case_passes(results, None)
+    if output.raw_text is not None:
+        record["raw_output"] = output.raw_text
+    if output.text and record.get("blocked") is None:
+        record["pii"] = guarding.pii_entities(output.text)
     record.update(
         output=output.text,
         assertions=[_result_dict(result) for result in results],
@@ -352,17 +433,18 @@ def _result_dict(result: AssertionResult) -> dict[str, Any]:
 _JSON_STARTS = frozenset('{["-0123456789tfnNI')
 
 
+def _parse_json(text: str) -> tuple[Any, str | None]:
+    if text.lstrip(" \t\n\r")[:1] not in _JSON_STARTS:
+        return None, "Expecting value"  # what json.loads says of such a text, without the exception
+    try:
+        return json.loads(text), None
+    except json.JSONDecodeError as error:
+        return None, error.msg
+
+
 def _output(call: Call, response: dict[str, Any], cost: Callable[[str, Any, Any], float | None]) -> Output:
     text = str(response.get("text") or "")
-    parsed, json_error = None, None
-    start = text.lstrip(" \t\n\r")[:1]
-    if start in _JSON_STARTS:
-        try:
-            parsed = json.loads(text)
-        except json.JSONDecodeError as error:
-            json_error = error.msg
-    else:
-        json_error = "Expecting value"  # what json.loads says of such a text
+    parsed, json_error = _parse_json(text)
     input_tokens, output_tokens = response.get("input_tokens"), response.get("output_tokens")
     return Output(
         text=text,
