@@ -1,8 +1,8 @@
 """Validators of the ``pii`` check for runs of digits: payment cards, US social security numbers, IPv4
 addresses and phone numbers.
 
-A *run* is what the combined pattern of ``pii`` reports for numbers: digits separated by at most three of
-`` ()./-`` (and possibly opened by ``+`` or ``(``). It may hold several numbers side by side
+A *run* is what the combined pattern of ``pii`` reports for numbers: at least seven digits with the
+separators `` ()./-`` between them, possibly opened by ``+`` or ``(``. It may hold several numbers side by side
 (``4012888888881881 4012-8888-8888-1881``), so each validator looks at windows of consecutive digit groups
 of the run, longest first. Windows are bounded (at most eight groups), so a run costs time linear in its
 length whatever it holds.

@@ -115,6 +115,7 @@ _ENTITY_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
 # settles for all digit branches). No branch has an ambiguous repetition: every repeated part is bounded
 # or starts with a character the part before it cannot match, so a failed attempt costs a bounded number
 # of steps. A branch reports the start of a candidate; the full candidate is validated in Python.
+#
 # 6 more digits (7 in all, the shortest phone number) at most 3 separators apart, then the rest of the run
 _DIGIT_RUN = r"(?:[ ()./\-]{0,3}[0-9]){6}[0-9 ()./\-]*"
 _BRANCH_PATTERNS = {
@@ -242,8 +243,8 @@ def _scan(
     while (match := search(text, position)) is not None:
         kind = match.lastgroup
         at = match.start()
-        if kind == "num" and _DATE.fullmatch(text, at, match.end()):
-            position = match.end()  # the commonest run in prose, and never PII here
+        if kind == "num" and _DATE.fullmatch(text, at, at + len(match.group().rstrip(" ()./-"))):
+            position = match.end()  # a date: the commonest run in prose, and never PII here
         elif kind == "num" or kind == "plus":
             scan_run(
                 text, at, match.end(), emit, cards=cards, ssns=ssns, ips=ips, phones=phones, regions=regions
