@@ -2,10 +2,10 @@
 addresses and phone numbers.
 
 A *run* is what the combined pattern of ``pii`` reports for numbers: at least seven digits with the
-separators `` ()./-`` between them, possibly opened by ``+`` or ``(``. It may hold several numbers side by side
-(``4012888888881881 4012-8888-8888-1881``), so each validator looks at windows of consecutive digit groups
-of the run, longest first. Windows are bounded (at most eight groups), so a run costs time linear in its
-length whatever it holds.
+separators `` ()./-`` between them, possibly opened by ``+`` or ``(``. It may hold several numbers side by
+side (``4012888888881881 4012-8888-8888-1881``), so each validator looks at windows of consecutive digit
+groups of the run, longest first. Windows are bounded (at most eight groups), so a run costs time linear
+in its length whatever it holds.
 """
 
 from __future__ import annotations
