@@ -19,6 +19,7 @@ from llmops_ci.guardrails.checks._pii_iban import IBAN_FORMATS, IBAN_REGISTRY, i
 from llmops_ci.guardrails.checks._pii_numbers import card_prefix_valid, luhn_valid, ssn_valid
 from llmops_ci.guardrails.checks.pii import (
     ENTITIES,
+    FIND_DEFAULT,
     MODEL_BASED,
     PARAMS,
     PiiDetector,
@@ -79,6 +80,11 @@ def test_find_keeps_the_lint_interface() -> None:
     assert [d.entity for d in find(text, [])] == ["EMAIL_ADDRESS", "CREDIT_CARD"]
     with pytest.raises(ValueError, match="EMAIL"):
         find(text, ["EMAIL"])
+    # without entities, find() keeps to the personal data lint rule P003 reports: no IPs or URLs
+    assert FIND_DEFAULT == ("EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "US_SSN")
+    docs = "docs at https://docs.example.com/guide, server 10.0.0.1, mail jane@example.com"
+    assert [d.entity for d in find(docs)] == ["EMAIL_ADDRESS"]
+    assert [d.entity for d in find(docs, ENTITIES)] == ["URL", "IP_ADDRESS", "EMAIL_ADDRESS"]
 
 
 def test_phonenumbers_is_imported_only_for_phone_candidates() -> None:
@@ -589,13 +595,13 @@ ADVERSARIAL: dict[str, tuple[str, list[tuple[str, str]]]] = {
 @pytest.mark.parametrize("name", list(ADVERSARIAL))
 def test_adversarial_inputs_finish_and_find(name: str) -> None:
     text, expected = ADVERSARIAL[name]
-    assert [(d.entity, d.text) for d in find(text)] == expected
+    assert [(d.entity, d.text) for d in PiiDetector().scan(text)] == expected
 
 
 @pytest.mark.timeout(20)
 def test_many_detections_resolve_quickly() -> None:
     text = "4111111111111111 jane@example.com 192.168.0.1 " * 5_000
-    assert len(find(text)) == 15_000
+    assert len(PiiDetector().scan(text)) == 15_000
 
 
 # --------------------------------------------------------------------------------------------------

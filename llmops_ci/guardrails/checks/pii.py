@@ -87,6 +87,7 @@ from llmops_ci.guardrails.checks._safe_regex import SafePattern, compile_safe
 __all__ = [
     "DEFAULT_REGIONS",
     "ENTITIES",
+    "FIND_DEFAULT",
     "MODEL_BASED",
     "PARAMS",
     "PiiDetector",
@@ -102,6 +103,8 @@ ENTITIES = ("EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "US_SSN
 PARAMS = frozenset({"entities", "custom_entities", "regions", "mask_keep"})
 MODEL_BASED = False
 DEFAULT_REGIONS = ("US",)
+# What find() reports when not given entities (lint rule P003 calls it so).
+FIND_DEFAULT = ("EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "US_SSN")
 
 # Most specific first: of overlapping detections the first entity here wins; custom entities beat all.
 SPECIFICITY = ("CREDIT_CARD", "IBAN_CODE", "US_SSN", "EMAIL_ADDRESS", "IP_ADDRESS", "PHONE_NUMBER", "URL")
@@ -491,10 +494,12 @@ def _detector(entities: frozenset[str]) -> PiiDetector:
 
 
 def find(text: str, entities: Iterable[str] | None = None) -> list[Detection]:
-    """Every PII detection in ``text`` with the default options (all built-in entities, or ``entities``;
-    national phone formats of the US), overlaps resolved. Lint rule P003 uses it."""
+    """The detections of ``entities`` in ``text`` with the default options (national phone formats of the
+    US), overlaps resolved. Without ``entities``: the personal data lint rule P003 looks for in few-shot
+    examples (``FIND_DEFAULT``); IP addresses and URLs, common and mostly harmless in prompts, only when
+    named."""
     chosen = frozenset(entities) if entities is not None else frozenset()
-    return _detector(chosen or frozenset(ENTITIES)).scan(text)
+    return _detector(chosen or frozenset(FIND_DEFAULT)).scan(text)
 
 
 def build(spec: Mapping[str, Any], context: BuildContext) -> PiiDetector:
