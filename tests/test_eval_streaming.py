@@ -372,3 +372,54 @@ def test_a_large_run_makes_its_calls_again_from_the_cases_file(
         return sorted((r["case_id"], r["messages_digest"], r["passed"]) for r in map(json.loads, lines))
 
     assert outcomes("kept") == outcomes("streamed") and len(outcomes("kept")) == 50
+
+
+# --- the direct path to OpenAI chat models -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("model", "params"),
+    [
+        ("openai/gpt-4o-mini-2024-07-18", {"temperature": 0, "max_tokens": 20, "seed": 7, "stop": ["\n"]}),
+        ("openai/o3-mini-2025-01-31", {"temperature": 0, "max_tokens": 20}),  # mapped for o-series
+    ],
+)
+def test_the_direct_path_sends_what_litellm_acompletion_sends(
+    openai_server: OpenAIServer, monkeypatch: pytest.MonkeyPatch, model: str, params: dict[str, Any]
+) -> None:
+    from llmops_ci.providers.litellm_provider import _direct_route, complete, litellm_module
+
+    litellm = litellm_module()
+    assert _direct_route(litellm, model, params) is not None
+    messages = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "hello"}]
+
+    async def once() -> Any:
+        return await complete(model, messages, params, api_base=openai_server.base_url)
+
+    direct = asyncio.run(once())
+    monkeypatch.setenv("LLMOPS_CI_LITELLM_FULL_PATH", "1")
+    full = asyncio.run(once())
+    first, second = (request.body for request in openai_server.requests_to("chat/completions"))
+    assert first == second
+    assert (direct.text, direct.input_tokens, direct.output_tokens, direct.finish_reason) == (
+        full.text,
+        full.input_tokens,
+        full.output_tokens,
+        full.finish_reason,
+    )
+
+
+def test_the_direct_path_is_only_for_what_it_can_send_unchanged(monkeypatch: pytest.MonkeyPatch) -> None:
+    from llmops_ci.providers.litellm_provider import _direct_route, litellm_module
+
+    litellm = litellm_module()
+    model = "openai/gpt-4o-mini-2024-07-18"
+    assert _direct_route(litellm, model, {"temperature": 0}) is not None
+    assert _direct_route(litellm, model, {"not_an_openai_param": 1}) is None
+    assert _direct_route(litellm, "anthropic/claude-3-5-sonnet-20241022", {}) is None
+    assert _direct_route(litellm, "local/keywords", {}) is None
+    monkeypatch.setenv("OPENAI_ORGANIZATION", "org-1")
+    assert _direct_route(litellm, model, {}) is None
+    monkeypatch.delenv("OPENAI_ORGANIZATION")
+    monkeypatch.delenv("OPENAI_API_KEY")
+    assert _direct_route(litellm, model, {}) is None  # litellm's own error for a missing key

@@ -143,6 +143,10 @@ def _our_call() -> Iterator[None]:
 def _retry_after(error: Exception) -> float | None:
     response = getattr(error, "response", None)
     headers = getattr(response, "headers", None) or getattr(error, "litellm_response_headers", None) or {}
+    return _retry_after_header(headers)
+
+
+def _retry_after_header(headers: Any) -> float | None:
     try:
         value = headers.get("retry-after") or headers.get("Retry-After")
         return float(value) if value is not None else None
@@ -184,8 +188,11 @@ async def complete(
     """One chat completion. Raises :class:`ProviderError`, never litellm's own exceptions."""
     litellm = litellm_module()
     request = {k: v for k, v in params.items() if not k.startswith("x-") and k != "timeout"}
+    route = None if stream else _direct_route(litellm, model, request)
     started = time.perf_counter()
     try:
+        if route is not None:
+            return await _direct(litellm, route, messages, request, api_base, timeout, started)
         with _our_call():
             if stream:
                 return await _streamed(litellm, model, messages, request, api_base, timeout, started)
@@ -207,6 +214,135 @@ async def complete(
     return Completion(
         text, input_tokens, output_tokens, latency_ms, None, getattr(choices[0], "finish_reason", None)
     )
+
+
+# --- the direct path: litellm's provider config and HTTP handler, without litellm.acompletion ------------
+
+
+@dataclass(frozen=True)
+class _Route:
+    """An OpenAI chat model called through litellm's chat config for it (the same request mapping as
+    ``litellm.acompletion``: supported params, renamed ones such as o-series ``max_completion_tokens``)
+    and litellm's async HTTP handler."""
+
+    config: Any
+    model: str  # without the provider prefix
+    api_key: str
+
+
+@cache
+def _chat_config(model: str) -> tuple[Any, frozenset[str]] | None:
+    try:
+        from litellm.types.utils import LlmProviders
+        from litellm.utils import ProviderConfigManager
+
+        config = ProviderConfigManager.get_provider_chat_config(model=model, provider=LlmProviders.OPENAI)
+        supported = frozenset(config.get_supported_openai_params(model)) if config is not None else None
+    except Exception:  # a litellm without these: the full path
+        return None
+    return (config, supported) if config is not None and supported is not None else None
+
+
+def _direct_route(litellm: Any, model: str, request: dict[str, Any]) -> _Route | None:
+    """The direct path for a non-streamed call to ``openai/<model>`` with nothing the full path would
+    add: a key in the environment, no organisation or extra headers, only params litellm maps for the
+    model. None: ``litellm.acompletion`` makes the call."""
+    if not model.startswith("openai/") or os.environ.get("LLMOPS_CI_LITELLM_FULL_PATH"):
+        return None
+    api_key = litellm.api_key or litellm.openai_key or os.environ.get("OPENAI_API_KEY")
+    if not api_key or litellm.organization or os.environ.get("OPENAI_ORGANIZATION") or litellm.headers:
+        return None
+    bare = model.removeprefix("openai/")
+    found = _chat_config(bare)
+    if found is None or not found[1].issuperset(request):
+        return None
+    return _Route(found[0], bare, api_key)
+
+
+async def _direct(
+    litellm: Any,
+    route: _Route,
+    messages: list[dict[str, str]],
+    request: dict[str, Any],
+    api_base: str | None,
+    timeout: float,
+    started: float,
+) -> Completion:
+    """litellm's per-call work around a request (parameter checks against every provider, the logging
+    object, the OpenAI SDK's request and response models, the response object) costs several times
+    what the request does; this path keeps the parts that shape the request and the HTTP client."""
+    import httpx
+    from litellm.llms.custom_httpx.http_handler import get_async_httpx_client
+    from litellm.types.utils import LlmProviders
+
+    base = (
+        api_base
+        or litellm.api_base
+        or os.environ.get("OPENAI_BASE_URL")
+        or os.environ.get("OPENAI_API_BASE")
+        or "https://api.openai.com/v1"
+    )
+    config, model = route.config, route.model
+    optional = config.map_openai_params(
+        non_default_params=dict(request), optional_params={}, model=model, drop_params=True
+    )
+    body = config.transform_request(
+        model=model, messages=messages, optional_params=optional, litellm_params={}, headers={}
+    )
+    headers = config.validate_environment(
+        headers={},
+        model=model,
+        messages=messages,
+        optional_params=optional,
+        litellm_params={},
+        api_key=route.api_key,
+        api_base=base,
+    )
+    url = config.get_complete_url(
+        api_base=base, api_key=route.api_key, model=model, optional_params=optional, litellm_params={}
+    )
+    try:
+        client = get_async_httpx_client(llm_provider=LlmProviders.OPENAI)
+        response = await client.post(url, json=body, headers=headers, timeout=timeout)
+        payload = response.json()
+    except httpx.HTTPStatusError as error:
+        raise _status_error(error.response) from None
+    except ValueError:
+        raise ProviderError("bad_response", "the response is not JSON") from None
+    except Exception as error:  # litellm's Timeout, httpx's connection errors
+        raise map_error(error) from None
+    latency_ms = (time.perf_counter() - started) * 1000
+    choices = payload.get("choices") if isinstance(payload, dict) else None
+    if not choices or not isinstance(choices, list) or not isinstance(choices[0], dict):
+        raise ProviderError("bad_response", "the response has no choices")
+    message = choices[0].get("message")
+    text = message.get("content") if isinstance(message, dict) else None
+    if not isinstance(text, str):
+        raise ProviderError("bad_response", "the response has no message content")
+    usage = payload.get("usage")
+    usage = usage if isinstance(usage, dict) else {}
+    return Completion(
+        text,
+        usage.get("prompt_tokens"),
+        usage.get("completion_tokens"),
+        latency_ms,
+        None,
+        choices[0].get("finish_reason"),
+    )
+
+
+def _status_error(response: Any) -> ProviderError:
+    status = int(response.status_code)
+    try:
+        detail = str(response.text).strip().splitlines()[0][:300]
+    except (IndexError, AttributeError, ValueError):
+        detail = ""
+    message = f"HTTP {status}" + (f": {detail}" if detail else "")
+    if status == 429:
+        return ProviderError("rate_limit", message, _retry_after_header(response.headers))
+    if status == 408:
+        return ProviderError("timeout", message)
+    return ProviderError("provider", message, retryable=not 400 <= status < 500)
 
 
 async def _streamed(
