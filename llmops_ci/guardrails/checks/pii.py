@@ -219,6 +219,7 @@ class PiiDetector:
         self._rank = {**_RANK, **{name: -1 for name, _ in self.custom}}
 
     def scan(self, text: str) -> list[Detection]:
+        """Every detection in ``text``, in text order, overlaps resolved."""
         found = _scan(text, self._pattern, self.entities, self.regions) if self._pattern else []
         for name, pattern in self.custom:
             for match in pattern.finditer(text):
@@ -453,11 +454,10 @@ def resolve_overlaps(found: list[Detection], rank: Mapping[str, int] | None = No
     """Of overlapping detections keep the most specific (lowest ``rank``, then the longest), in text order.
     Entities missing from ``rank`` rank first (custom entities)."""
     ranks = _RANK if rank is None else rank
-    found.sort(key=lambda detection: (detection.start, detection.end))
     result: list[Detection] = []
     cluster: list[Detection] = []
     cluster_end = -1
-    for detection in found:
+    for detection in sorted(found, key=lambda detection: (detection.start, detection.end)):
         if cluster and detection.start >= cluster_end:
             result.extend(_most_specific(cluster, ranks))
             cluster = []
