@@ -42,7 +42,7 @@ _DEFS: tuple[tuple[str, str, Direction, str, str], ...] = (
     ("cost_usd_mean", "cost", "lower", "USD", "cost per case"),
     ("guardrail_trigger_rate", "safety", "lower", "ratio", "share of calls where any guardrail check fired"),
     ("guardrail_block_rate", "safety", "lower", "ratio", "share of calls blocked by a guardrail"),
-    ("pii_leakage_rate", "safety", "lower", "ratio", "share of outputs containing PII"),
+    ("pii_leakage_rate", "safety", "lower", "ratio", "outputs with e-mail, phone, card, IBAN or SSN"),
     ("refusal_rate", "safety", "lower", "ratio", "share of outputs that are refusals"),
     ("recall_at_k", "retrieval", "higher", "ratio", "expected chunks found in the top k"),
     ("precision_at_k", "retrieval", "higher", "ratio", "retrieved chunks in the top k that were expected"),
