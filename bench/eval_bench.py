@@ -23,12 +23,13 @@ project's virtual environment (about 10 minutes for everything on a 2-CPU machin
 of it):
 
     .venv/bin/python bench/eval_bench.py [--sections overhead,limit,cached,rss] [--reps 2]
-        [--rss-counts 10000,100000] [--cli "python -c '...'"]
+        [--rss-counts 10000,100000] [--cli "python -c '...'"] [--promptfoo PATH]
 
-promptfoo is looked up as ``$PROMPTFOO``, ``promptfoo`` on PATH, then ``npx --no-install promptfoo``
-(never downloaded). ``--cli`` measures another llmops-ci command line (e.g. an older checkout) in place of
-the installed one. Exit status: 0 when every measured goal is met, 1 when one is missed, 2 when a set-up
-check fails.
+promptfoo is looked up as ``--promptfoo PATH`` (its executable, or a directory it was installed into with
+``npm install --prefix DIR promptfoo``), ``$PROMPTFOO``, ``promptfoo`` on PATH, then ``npx --no-install
+promptfoo`` (never downloaded). ``--cli`` measures another llmops-ci command line (e.g. an older checkout)
+in place of the installed one. Exit status: 0 when every measured goal is met, 1 when one is missed, 2
+when a set-up check fails.
 """
 
 from __future__ import annotations
@@ -287,9 +288,13 @@ def llmops_ci_command(override: str | None) -> list[str]:
     return [found]
 
 
-def promptfoo_command() -> tuple[list[str], str] | None:
+def promptfoo_command(given: str | None = None) -> tuple[list[str], str] | None:
     """promptfoo's argv and version, or None when it is not installed (never downloads it)."""
     candidates: list[list[str]] = []
+    if given:
+        path = Path(given)
+        installed = path / "node_modules" / ".bin" / "promptfoo"
+        candidates.append([str(installed if path.is_dir() and installed.exists() else path)])
     if os.environ.get("PROMPTFOO"):
         candidates.append([os.environ["PROMPTFOO"]])
     if shutil.which("promptfoo"):
@@ -343,11 +348,14 @@ def describe(label: str, runs: Sequence[Measured], count: int | None) -> str:
 
 
 class Bench:
-    def __init__(self, work: Path, server: Server, reps: int, cli: list[str]) -> None:
+    def __init__(
+        self, work: Path, server: Server, reps: int, cli: list[str], promptfoo: str | None = None
+    ) -> None:
         self.work = work
         self.server = server
         self.reps = reps
         self.cli = cli
+        self.promptfoo_path = promptfoo
         self.env = child_env(work)
         self.runs = 0
         self.verdicts: list[tuple[str, bool]] = []
@@ -417,7 +425,7 @@ class Bench:
             f"\n== per-call overhead: {count:,} cases, {latency * 1000:.0f} ms latency, concurrency "
             f"{concurrency} (bound N*L/C = {bound:.1f} s), {self.reps} rep(s) interleaved, medians"
         )
-        found = promptfoo_command()
+        found = promptfoo_command(self.promptfoo_path)
         promptfoo = found[0] if found else None
         where = f"{found[1]} ({' '.join(found[0])})" if found else "not installed: column skipped"
         print(f"  promptfoo: {where}")
@@ -553,6 +561,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--rss-counts", default="10000,100000", help="suite sizes of the rss section")
     parser.add_argument("--cli", help="the llmops-ci command line to measure (default: the installed one)")
+    parser.add_argument(
+        "--promptfoo", help="promptfoo's executable, or the directory of an npm install --prefix of it"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = parser.parse_args(argv)
     if isinstance(sys.stdout, io.TextIOWrapper):
@@ -572,7 +583,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         cli = llmops_ci_command(args.cli)
         with fake_server() as server:
-            bench = Bench(work, server, args.reps, cli)
+            bench = Bench(work, server, args.reps, cli, args.promptfoo)
             bench.warm_up()
             if "overhead" in sections:
                 bench.overhead(args.cases)
