@@ -23,7 +23,7 @@ project's virtual environment (about 10 minutes for everything on a 2-CPU machin
 of it):
 
     .venv/bin/python bench/eval_bench.py [--sections overhead,limit,cached,rss] [--reps 2]
-        [--rss-counts 10000,100000] [--cli "python -c '...'"] [--promptfoo PATH]
+        [--rss-counts 10000,100000] [--cli "python -c '...'"] [--promptfoo PATH [--promptfoo-arg=--no-write]]
 
 promptfoo is looked up as ``--promptfoo PATH`` (its executable, or a directory it was installed into with
 ``npm install --prefix DIR promptfoo``), ``$PROMPTFOO``, ``promptfoo`` on PATH, then ``npx --no-install
@@ -349,13 +349,20 @@ def describe(label: str, runs: Sequence[Measured], count: int | None) -> str:
 
 class Bench:
     def __init__(
-        self, work: Path, server: Server, reps: int, cli: list[str], promptfoo: str | None = None
+        self,
+        work: Path,
+        server: Server,
+        reps: int,
+        cli: list[str],
+        promptfoo: str | None = None,
+        promptfoo_args: Sequence[str] = (),
     ) -> None:
         self.work = work
         self.server = server
         self.reps = reps
         self.cli = cli
         self.promptfoo_path = promptfoo
+        self.promptfoo_args = list(promptfoo_args)
         self.env = child_env(work)
         self.runs = 0
         self.verdicts: list[tuple[str, bool]] = []
@@ -409,7 +416,8 @@ class Bench:
         )
         self.server.command("reset")
         command = [*argv, "eval", "-c", "promptfooconfig.yaml", "--no-cache", "-j", str(concurrency)]
-        measured = measure([*command, "--no-table", "--no-progress-bar"], cwd=root, env=self.env)
+        command += ["--no-table", "--no-progress-bar", *self.promptfoo_args]
+        measured = measure(command, cwd=root, env=self.env)
         requests = self.server.command("stats").count
         if requests != count:
             raise SetupError(
@@ -428,7 +436,10 @@ class Bench:
         found = promptfoo_command(self.promptfoo_path)
         promptfoo = found[0] if found else None
         where = f"{found[1]} ({' '.join(found[0])})" if found else "not installed: column skipped"
-        print(f"  promptfoo: {where}")
+        print(
+            f"  promptfoo: {where}"
+            + (f", with {' '.join(self.promptfoo_args)}" if found and self.promptfoo_args else "")
+        )
         if promptfoo:
             self.server.command("latency 0")
             self.promptfoo(promptfoo, 20, 10)  # warm-up: its files in the page cache
@@ -564,6 +575,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--promptfoo", help="promptfoo's executable, or the directory of an npm install --prefix of it"
     )
+    parser.add_argument(
+        "--promptfoo-arg",
+        action="append",
+        default=[],
+        help="one more argument for promptfoo eval, e.g. --promptfoo-arg=--no-write (repeatable)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = parser.parse_args(argv)
     if isinstance(sys.stdout, io.TextIOWrapper):
@@ -583,7 +600,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         cli = llmops_ci_command(args.cli)
         with fake_server() as server:
-            bench = Bench(work, server, args.reps, cli, args.promptfoo)
+            bench = Bench(work, server, args.reps, cli, args.promptfoo, args.promptfoo_arg)
             bench.warm_up()
             if "overhead" in sections:
                 bench.overhead(args.cases)
