@@ -204,6 +204,91 @@ def show(results: Path, output_format: str) -> None:
 
 
 @cli.command()
+@click.argument("base", required=False, type=click.Path(path_type=Path))
+@click.argument("head", required=False, type=click.Path(path_type=Path))
+@click.option(
+    "--artifacts",
+    nargs=2,
+    metavar="BASE_REF HEAD_REF",
+    help="Also say which artifacts changed between these git refs (shown above the numbers).",
+)
+@click.option(
+    "--project", "-C", type=click.Path(path_type=Path), help="Project directory for --artifacts (default: .)."
+)
+@click.option(
+    "--pair-models",
+    "pairs",
+    multiple=True,
+    metavar="A=B",
+    help="Compare base's model A with head's model B on the same case ids; only listed pairs are compared.",
+)
+@click.option(
+    "--max-regression",
+    "limits",
+    multiple=True,
+    metavar="METRIC=LIMIT",
+    help="How much METRIC may get worse per suite x model (in its unit, or N% of base); "
+    "exceeding it counts as a regression for --fail-on.",
+)
+@click.option(
+    "--alpha",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=0.05,
+    show_default=True,
+    help="Significance level of the pass-rate verdict (two-sided).",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["never", "regression"]),
+    default="never",
+    show_default=True,
+    help="regression: exit 1 when a suite x model regressed or a --max-regression limit was exceeded.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+    help="markdown is the pull-request comment (under GitHub's 65,536-character limit).",
+)
+def diff(
+    base: Path | None,
+    head: Path | None,
+    artifacts: tuple[str, str] | None,
+    project: Path | None,
+    pairs: tuple[str, ...],
+    limits: tuple[str, ...],
+    alpha: float,
+    fail_on: str,
+    output_format: str,
+) -> None:
+    """Compare two runs (results directories) per suite x model.
+
+    Cases line up by id and model. Per suite x model: pass-rate delta with a paired bootstrap 95%
+    interval and an exact conditional test (exact McNemar on the flips with repeat 1), a verdict
+    (improved / regressed / no significant change, decided on pass rate at --alpha), the other metrics'
+    deltas, flipped cases with the failing assertion's reason, new and removed cases, error changes.
+    With --artifacts alone (no BASE HEAD), only the artifact changes. Exit 0; 1 with --fail-on
+    regression when something regressed; 2 for unusable input.
+    """
+    from llmops_ci.commands import diff as command
+
+    options = command.DiffOptions(
+        base=base,
+        head=head,
+        artifacts=(artifacts[0], artifacts[1]) if artifacts else None,
+        project=project,
+        pairs=pairs,
+        limits=limits,
+        alpha=alpha,
+        output_format=output_format,
+        fail_on=fail_on,
+    )
+    sys.exit(command.run(options))
+
+
+@cli.command()
 def metrics() -> None:
     """List the metrics thresholds and gates can name, with direction and unit."""
     from llmops_ci.commands import catalog
