@@ -9,7 +9,6 @@ import os
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -93,14 +92,18 @@ class Call:
     messages: list[dict[str, str]]
     assertions: list[dict[str, Any]]
     vars: dict[str, Any]
+    # the canonical JSON of the messages, made on first use (not copied by dataclasses.replace)
+    _messages: str | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def case_key(self) -> str:
         return f"{self.plan.suite.name}/{self.case.id}"
 
-    @cached_property
+    @property
     def _messages_json(self) -> str:
-        return _canonical(self.messages)
+        if self._messages is None:
+            self._messages = _canonical(self.messages)
+        return self._messages
 
     @property
     def cache_key(self) -> str:
