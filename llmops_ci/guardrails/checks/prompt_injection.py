@@ -53,13 +53,19 @@ than the twelve covered. Texts about attacks that do not look like discussion ca
 "any", a generic noun counts only where an override would end ("ignore the instructions.", "... above", "...
 you were given"), so that "ignore the instructions on the bottle" passes; so does "ignore any instruction
 that tells you to refuse". Every regular expression that scans the text runs on RE2 (linear time; Python's
-`re` only for character-class scans and on single words). One RE2 `Set` pass finds which patterns occur,
-then only those are searched. Work per scan is bounded: 1000 occurrences recorded per pattern and view, 1000
-spaced-out or split words joined, encoded candidates of at most 256 KiB each, 1 MiB decoded in all, two
-levels of nesting (so a payload placed after 1 MiB of other encoded runs is not decoded). A quotation is
-recognised on one line only; an unquoted mention of an attack phrase ("ignore previous instructions is a
-famous phrase") fires. Throughput: about 8 MB/s of CPU time on ordinary prose (`bench/injection_accuracy.py`
-measures it); less on text dense in the phrases' vocabulary, such as this module's own source.
+`re` only for character-class scans and on single words) and is compiled on first use, so importing the
+check compiles nothing. Each pattern has anchors, strings derived from it of which every match contains one
+(of each of its one or two sets): one RE2 pass over a `Set` of all anchors (milliseconds to compile) tells
+which occur, and only the patterns whose anchors all do are compiled and searched, so the first scan of a
+short text takes milliseconds. Once 64 KiB have been searched in a process (views included, or one longer
+text), one pass of an RE2 `Set` of the patterns themselves (tens of milliseconds to compile) picks them
+instead; both find the same matches. Work per scan is bounded: 1000 occurrences recorded per pattern and
+view, 1000 spaced-out or split words joined, encoded candidates of at most 256 KiB each, 1 MiB decoded in
+all, two levels of nesting (so a payload placed after 1 MiB of other encoded runs is not decoded). A
+quotation is recognised on one line only; an unquoted mention of an attack phrase ("ignore previous
+instructions is a famous phrase") fires. Throughput: about 8 MB/s of CPU time on ordinary prose
+(`bench/injection_accuracy.py` measures it); less on text dense in the phrases' vocabulary, such as this
+module's own source.
 """
 
 from __future__ import annotations
@@ -67,14 +73,13 @@ from __future__ import annotations
 import base64
 import binascii
 import bisect
-import html
 import itertools
 import re
 import unicodedata
 import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 import re2
@@ -108,6 +113,22 @@ def _options() -> Any:
     options.log_errors = False
     options.max_mem = 256 << 20  # a many-match Set never gives up for slowness, only for lack of memory
     return options
+
+
+# Every regular expression is compiled on first use, not at import: a process that never scans (or only
+# scans short texts) does not pay for the expressions it does not need.
+
+
+@cache
+def _re2(pattern: str) -> Any:
+    """``pattern`` compiled by RE2, once."""
+    return re2.compile(pattern, _options())
+
+
+@cache
+def _re(pattern: str) -> re.Pattern[str]:
+    """``pattern`` compiled by Python's ``re``, once (character-class scans and single words only)."""
+    return re.compile(pattern)
 
 
 # --- normalisation ---------------------------------------------------------------------------------
@@ -242,9 +263,9 @@ CONFUSABLES = str.maketrans(
     "\u044c\u0451\u0455\u0456\u0458\u04bb\u04cf\u0501\u051b\u051d\u0578\u057d\u0584",
     "ijagabyenikvoptuxcabe3ukmhopctyxbesijhldqwnuq",
 )
-_CONFUSABLE_CHARS = re.compile("[" + "".join(chr(c) for c in CONFUSABLES) + "]")
+_CONFUSABLE_CHARS = "[" + "".join(chr(c) for c in CONFUSABLES) + "]"
 LEET = bytes.maketrans(b"013457@$!", b"oieastasi")
-_LEET_HINT = re.compile(r"[a-z][013457@$!]|[013457@$][a-z]")
+_LEET_HINT = r"[a-z][013457@$!]|[013457@$][a-z]"
 ROT13 = bytes.maketrans(b"abcdefghijklmnopqrstuvwxyz", b"nopqrstuvwxyzabcdefghijklm")  # views are lower case
 
 
@@ -255,13 +276,13 @@ def translate_ascii(text: str, table: bytes) -> str:
 
 def mixed_script_view(view: View) -> View | None:
     """Look-alike letters mapped to Latin, when the text has any (same length: the same map)."""
-    if not _CONFUSABLE_CHARS.search(view.text):
+    if not _re(_CONFUSABLE_CHARS).search(view.text):
         return None
     return View(view.text.translate(CONFUSABLES), view._breaks, view._origins)
 
 
 def leet_view(view: View) -> View | None:
-    if not _LEET_HINT.search(view.text):
+    if not _re(_LEET_HINT).search(view.text):
         return None
     return View(translate_ascii(view.text, LEET), view._breaks, view._origins)
 
@@ -269,53 +290,55 @@ def leet_view(view: View) -> View | None:
 # Letters spaced out ("i g n o r e", "I.g.n.o.r.e") and words split by separators ("ig-nore", "sys_tem").
 # RE2 (no look-around): the boundary characters are matched outside group 1.
 # Latin letters only: the view is case-folded, and a spaced-out phrase in another script is not matched.
-_SPACED = re2.compile(r"(?:^|[^a-z0-9])((?:[a-z][ ._*/|~+-]{1,3}){2,99}[a-z])(?:[^a-z0-9]|$)", _options())
-_SPLIT_WORD = re2.compile(r"(?:^|[^a-z0-9])([a-z]+(?:[._*~|-]+[a-z]+)+)", _options())
-_SEPARATORS = re.compile(r"[^a-z0-9]+")
+_SPACED = r"(?:^|[^a-z0-9])((?:[a-z][ ._*/|~+-]{1,3}){2,99}[a-z])(?:[^a-z0-9]|$)"
+_SPLIT_WORD = r"(?:^|[^a-z0-9])([a-z]+(?:[._*~|-]+[a-z]+)+)"
+_SEPARATORS = r"[^a-z0-9]+"
 #: Word stems an attack splits or spaces out; a split word is only joined back when one of these spans a cut.
-_STEMS = re.compile(
+#: Each has five letters or more (``_SPLIT_OR_SPACED`` relies on it).
+_STEMS = (
     r"ignor|disregard|forget|previous|instruct|system|prompt|overrid|bypass|jailbr|reveal|guideline|restrict|"
     r"filter|censor|pretend|secret|password|confiden|everything|polic|safety|anything|rules|developer|unlock"
 )
+#: What every match of ``_split_stem_hint`` contains: two letters around one to three separators other than
+#: a space (a stem split), or five letters one to three separators apart (a stem spaced out). Far cheaper to
+#: compile than the hint, so text without such a run (most text) never compiles the hint.
+_SPLIT_OR_SPACED = r"[a-z][._*/|~+\-]{1,3}[a-z]|[a-z](?:[ ._*/|~+\-]{1,3}[a-z]){4}"
 
 
-def _split_stem_hint() -> Any:
+@lru_cache(maxsize=1)
+def _split_stem_hint() -> str:
     """RE2: one of ``_STEMS`` spaced out letter by letter (``i g n o r``), or with a separator other than
     a space inside it (``ig-nor``); a fast test of whether ``collapsed_view`` has anything to do."""
     spaced_out = r"[ ._*/|~+\-]{1,3}"
     inside = r"[._*/|~+\-]"
     alternatives = []
-    for stem in _STEMS.pattern.split("|"):
+    for stem in _STEMS.split("|"):
         alternatives.append(spaced_out.join(stem))
         for cut in range(1, len(stem)):
             head = f"{inside}{{0,3}}".join(stem[:cut])
             tail = f"{inside}{{0,3}}".join(stem[cut:])
             alternatives.append(f"{head}{inside}{{1,3}}{tail}")
-    return re2.compile("|".join(alternatives), _options())
-
-
-_SPLIT_STEM_HINT: list[Any] = []
+    return "|".join(alternatives)
 
 
 def collapsed_view(view: View) -> View | None:
     """Spaced-out letters and split words joined back, when they spell one of ``_STEMS``; ``None``
     when there is nothing to join."""
     text = view.text
-    if not _SPLIT_STEM_HINT:
-        _SPLIT_STEM_HINT.append(_split_stem_hint())
-    if not _SPLIT_STEM_HINT[0].search(text.encode("utf-8", "surrogatepass")):
+    data = text.encode("utf-8", "surrogatepass")
+    if not _re2(_SPLIT_OR_SPACED).search(data) or not _re2(_split_stem_hint()).search(data):
         return None
     cuts: list[tuple[int, int]] = []  # view spans to delete
-    for regex, spaced in ((_SPACED, True), (_SPLIT_WORD, False)):
+    for regex, spaced in ((_re2(_SPACED), True), (_re2(_SPLIT_WORD), False)):
         for match in itertools.islice(regex.finditer(text), MAX_JOINED_WORDS):
             start, end = match.span(1)
             if end - start > 200:  # not a word split to hide it
                 continue
             word = match.group(1)
-            separators = [(sep.start(), sep.end()) for sep in _SEPARATORS.finditer(word)]
+            separators = [(sep.start(), sep.end()) for sep in _re(_SEPARATORS).finditer(word)]
             if not separators:
                 continue
-            squeezed = _SEPARATORS.sub("", word)
+            squeezed = _re(_SEPARATORS).sub("", word)
             # positions of the cuts in the squeezed word
             joints, removed = [], 0
             for sep_start, sep_end in separators:
@@ -323,7 +346,7 @@ def collapsed_view(view: View) -> View | None:
                 removed += sep_end - sep_start
             if not any(
                 spaced or any(stem.start() < joint < stem.end() for joint in joints)
-                for stem in _STEMS.finditer(squeezed)
+                for stem in _re(_STEMS).finditer(squeezed)
             ):
                 continue
             cuts.extend((start + sep_start, start + sep_end) for sep_start, sep_end in separators)
@@ -795,15 +818,14 @@ PATTERNS: tuple[Pattern, ...] = (
 )  # fmt: skip
 
 #: Cues that a text discusses attacks rather than carrying one.
-_DISCUSSION = re2.compile(
+_DISCUSSION = (
     r"\b(?:prompt[ -]injections?|jailbreak (?:attempts?|prompts?|attacks?|techniques?)|(?:attackers?"
     r"|adversaries|malicious users?) "
     r"(?:often|sometimes|may|might|can|could|use|try|write|hide|typically|commonly|who)|red[ -]?team(?:ing"
     r"|ers)?|researchers (?:showed|found|have)|"
     r"owasp|mitigat(?:e|ion|ions|ing)|defen[cs]es? against|classifiers?|false positives?|(?:unit"
     r"|regression) tests? (?:that|for)|"
-    r"the (?:phrase|string|prompt|words) [\"'\x{201c}\x{2018}]|threat model)\b",
-    _options(),
+    r"the (?:phrase|string|prompt|words) [\"'\x{201c}\x{2018}]|threat model)\b"
 )
 
 _GAP = r"[^a-z0-9]{1,4}"
@@ -813,36 +835,369 @@ _QUOTES = "\"'\u201c\u201d\u2018\u2019\u00ab\u00bb`"
 
 def _fold_pattern(regex: str) -> str:
     """Fold the literal non-ASCII letters of a pattern as the text is folded (escapes stay as written)."""
+    if regex.isascii():
+        return regex
     return "".join(c if c.isascii() else fold_char(c) for c in regex)
 
 
-class _Matcher:
-    """A set of patterns: one RE2 ``Set`` pass says which occur, then each of those is searched alone
-    (so overlapping matches of different patterns are all found)."""
+_ALL = tuple(sorted(PATTERNS, key=lambda p: -p.weight))
+#: The strong patterns (weight 0.5 or more) come first in ``_ALL``: searching for them alone is searching
+#: for the first ``_STRONG_COUNT`` of it.
+_STRONG_COUNT = sum(1 for p in _ALL if p.weight >= 0.5)
 
-    def __init__(self, patterns: tuple[Pattern, ...], gap: str) -> None:
-        self.patterns = patterns
-        self.sources = [_fold_pattern(p.regex).replace(" ", gap) for p in patterns]
-        self.set = re2.Set.SearchSet(_options())
-        for source in self.sources:
-            self.set.Add(source)
+#: Anchors: for each pattern, one or two sets of strings (separated by spaces) such that every match of the
+#: pattern contains a string of each set, derived from its regex the way RE2's own prefilter does it.
+#: ``test_injection_anchors_hold_for_every_pattern`` derives them again from the patterns, fails when this
+#: table no longer follows from them (a pattern changed) and prints the new one. Only the patterns whose
+#: anchors all occur in a text are compiled and searched; a pattern missing here is always searched.
+_ANCHORS: dict[str, tuple[str, ...]] = {
+    "override-previous": (
+        (
+            "abandon aside bypass cancel discard disregard drop erase follow forget ignorar ignore ignoring "
+            "neglect never olvida override overwrite scratch skip throw"
+        ),
+        (
+            "behavior behaviour boundaries command configuration constraint context direction directive "
+            "filter guardrail guidance guideline instruction limitation message order policies policy "
+            "principles programming prompt protocol restriction rule safeguard settings system training"
+        ),
+    ),
+    "override-your-rules": (
+        (
+            "directive guardrail guidance guideline instruction message programming prompt rule safeguard "
+            "system training your"
+        ),
+        (
+            "abandon aside bypass cancel discard disregard drop erase follow forget ignorar ignore ignoring "
+            "neglect never olvida override overwrite scratch skip throw"
+        ),
+    ),
+    "override-everything": (
+        (
+            "abandon aside bypass cancel discard disregard drop erase follow forget ignorar ignore ignoring "
+            "neglect never olvida override overwrite scratch skip throw"
+        ),
+        "all anything content everything text what words",
+    ),
+    "override-the-above": (
+        "above foregoing preceding previous prior",
+        (
+            "abandon aside bypass cancel discard disregard drop erase follow forget ignorar ignore ignoring "
+            "neglect never olvida override overwrite scratch skip throw"
+        ),
+    ),
+    "override-given": (
+        "creator developer given operator provided received system told",
+        (
+            "abandon aside bypass cancel discard disregard drop erase follow forget ignorar ignore ignoring "
+            "neglect never olvida override overwrite scratch skip throw"
+        ),
+    ),
+    "not-follow": (
+        "adhere adhering comply follow listen obey respect",
+        (
+            "directive guardrail guidance guideline instruction message programming prompt rule safeguard "
+            "system training your"
+        ),
+    ),
+    "rules-void": (
+        (
+            "behavior behaviour constraint direction directive filter guardrail guidance guideline "
+            "instruction limitation message policies policy principles programming prompt protocol "
+            "restriction rule safeguard system"
+        ),
+        (
+            "cance changed deleted deprecated disabled fake gone invalid lifted longer mistake null "
+            "obsolete off over removed replaced revoked suspended test updated void"
+        ),
+    ),
+    "rules-dont-apply": (
+        "applies apply doesn't don't longer",
+        (
+            "behavior behaviour constraint direction directive filter guardrail guidance guideline "
+            "instruction limitation message policies policy principles programming prompt protocol "
+            "restriction rule safeguard safety system"
+        ),
+    ),
+    "new-instructions": ("directive effect instruction order policies policy rule system task",),
+    "your-new-task": ("your", "actual new only real sole true"),
+    "orders-from-me": ("commands directions instructions orders", "from"),
+    "priority-over": ("priority", "over than"),
+    "priority-instruction": ("priority", "command directive instruction message override"),
+    "comply-any-request": ("command order prompt question request", "regardless with"),
+    "override-word": ("override", ":"),
+    "from-now-on": ("conversation here point rom", "f"),
+    "disable-safety": (
+        "censorship content ethical guard moderation safety security",
+        "bypass deactivate disable disabling lift remove suspend switch turn",
+    ),
+    "guardrails-off": (
+        "content filters guardrails restrictions safety",
+        "disabled lifted off removed suspended turned",
+    ),
+    "no-restrictions": (
+        (
+            "boundaries censorship confines constraints content disclaimers ethics filter guardrails "
+            "guidelines limitations limits moderation morals policies policy principles programming "
+            "refusals restriction rules safeguards safety sandbox warnings"
+        ),
+        "abide bound broken doesn't escaped free liberated longer no outside without zero",
+    ),
+    "dan": ("anything", "now"),
+    "you-are-dan": (
+        "aim anti-gpt antigpt condition dan dude evilbot kevin libregpt mongo omega stan ucar",
+        "act answer be called named pretend respond role-play roleplay you",
+    ),
+    "developer-mode-enabled": ("activated enabled output with",),
+    "developer-mode": ("debug developer", "mode"),
+    "special-mode": ("mode",),
+    "jailbroken": ("jailbreak jailbroke",),
+    "jailbreak-word": ("jailbreak",),
+    "act-as-unrestricted": (
+        (
+            "amoral evil immoral jailbroken lawless rogue unaligned unbound uncensored unethical unfiltered "
+            "unhinged unmoderated unrestricted"
+        ),
+        "act answer be function imagine operate play pretend reply respond simulate you",
+    ),
+    "no-ethics": ("alignment ethical moral",),
+    "never-refuse": ("decline disclaimers refusal refuse say warnings without",),
+    "must-now": ("from henceforth now",),
+    "anything-goes": ("anything",),
+    "stay-in-character": ("character", "keep remain stay"),
+    "break-the-rules": ("mandatory rules",),
+    "evil-persona": ("amoral evil machiavellian opposite",),
+    "uncensored": ("censorship uncensored unfiltered unmoderated unrestricted",),
+    "hypothetical-no-rules": ("assume imagine pretend suppose where you",),
+    "granny": ("dead deceased departed late", "aunt dad father grandma grandpa granny mom mother uncle"),
+    "privileges": (
+        "guidelines instructions policies policy programming rules system",
+        "access mode permissions privileges rights",
+    ),
+    "answer-twice": ("answer respond responses your",),
+    "act-as": ("act pretend role-play roleplay simulate will you",),
+    "reveal-system-prompt": ("confidential developer initial instruction message prompt system", "your"),
+    "reveal-the-system-prompt": (
+        "confidential developer initial instruction message prompt system",
+        (
+            "copy disclose display dump echo expose give leak list output paste print provide quote recite "
+            "repeat return reveal send share show spell summarise summarize tell translate write"
+        ),
+    ),
+    "secret-prompt": (
+        "instructions message prompt",
+        "confidential developer hidden initial internal original secret",
+    ),
+    "reveal-your-instructions": (
+        (
+            "configuration constraints context directives guidelines instruction policies programming "
+            "prompt rules settings system"
+        ),
+        "your",
+    ),
+    "what-is-your-prompt": (
+        "what",
+        "confidential developer follow have initial instruction message prompt system were",
+    ),
+    "reveal-given": (
+        "directives guidelines instructions prompt rules",
+        (
+            "copy disclose display dump echo expose give leak list output paste print provide quote recite "
+            "repeat return reveal send share show spell summarise summarize tell translate write"
+        ),
+    ),
+    "your-context": ("context instructions memory system training", "your"),
+    "your-system-prompt": ("developer instructions message pre-prompt preprompt system", "your"),
+    "text-above": (
+        "above before context prior",
+        "copy display dump echo output paste print repeat return show spell write",
+    ),
+    "starting-with-you-are": ("begin start", "with"),
+    "verbatim": ("letter verbatim word",),
+    "secret-credentials": ("credentials key password secret token",),
+    "other-users": ("customer user",),
+    "confidential-info": ("confidential private secret sensitive", "context given have password"),
+    "context-dump": ("definition memory message",),
+    "ai-reading-this": (
+        (
+            "analysing analyzing browsing crawling evaluating indexing ingesting parsing processing reading "
+            "scanning screening summarising summarizing transcribing viewing whatever"
+        ),
+    ),
+    "if-you-are-ai": ("you", "'re are"),
+    "note-to-ai": ("attention directive for important instruction notice to urgent warning",),
+    "comment-to-ai": (
+        "<!--",
+        (
+            "a.i. agent ai assistant automated bot claude copilot gemini gpt language llm model screening "
+            "shopping system tool vision"
+        ),
+    ),
+    "address-ai": (
+        "agent ai assistant bot chatgpt claude copilot gemini language llm model",
+        (
+            "add after also always before delete disregard don't end forward from give if ignore include "
+            "insert mark must never not output please rank rate remember reply respond say should tell this "
+            "when"
+        ),
+    ),
+    "do-not-tell": ("anyone change flag human mention nothing reader recipient reveal their them user",),
+    "exfiltrate": ("copy email exfiltrate export forward leak post send transmit upload", "at to"),
+    "regardless": ("regardless", "actual content data input numbers question request says"),
+    "instead-say": ("abandon disregard forget ignore instead rather",),
+    "tell-the-user": ("claim inform official only remind tell",),
+    "hidden-html": ("color display font-size opacity visibility",),
+    "decode-and-follow": (
+        "apply convert decipher decode decrypt process read reverse rot-13 rot13 translate unscramble what",
+    ),
+    "chatml-system": ("assistant|> im_start|> start_header_id|> system|>", "<|"),
+    "chat-token": (
+        (
+            "<|begin_of_text|> <|end_header_id|> <|end_of_text|> <|endoftext|> <|end|> <|eot_id|> "
+            "<|im_end|> <|im_start|> <|start_header_id|> <|user|>"
+        ),
+    ),
+    "llama-sys-block": ("<</sys>>", "<<sys>>"),
+    "llama-inst-block": ("[/inst]", "[inst]"),
+    "llama-token": ("<</sys>> <<sys>> [/inst] [inst]",),
+    "role-line": ("admin assistant developer operator root system", ":"),
+    "role-bracket": (
+        (
+            "</admin> </instruction> </instructions> </sys> <admin> <instruction> <instructions> <sys> "
+            "[admin] [assistant] [developer] [sys] system"
+        ),
+    ),
+    "role-heading": ("admin developer instructions system",),
+    "role-json": ("\"system\" \"system' 'system\" 'system'", "\"role\" \"role' 'role\" 'role'"),
+    "fake-boundary": ("content context document input instructions message override prompt system",),
+    "override-es": ("indicaciones instrucciones ordenes reglas", "descarta ignora ignore olvida olvide"),
+    "rules-es": ("reglas", "ignora olvida"),
+    "no-restrictions-intl": (
+        (
+            "einschrankungen filter filtres filtri filtros limites regeln restricciones restricoes "
+            "restrictions restrizioni ограничении правил фильтров"
+        ),
+    ),
+    "forget-everything-de": ("alles", "bisher davor vorher zuvor"),
+    "override-fr": ("anterieures ci-dessus precedentes", "ignore oublie"),
+    "override-de": (
+        "ignoriere ignoriert vergessen vergiss",
+        "anweisungen befehle instruktionen regeln vorgaben",
+    ),
+    "override-it": ("dimentica ignora", "indicazioni istruzioni regole"),
+    "override-pt": ("anteriores previas", "instrucoes regras"),
+    "override-nl": ("negeer vergeet", "instructies opdrachten regels"),
+    "override-pl": ("poprzednie powyzsze wczesniejsze", "ignoruj zapomnij"),
+    "override-ru": ("инструкции команды правила указания", "забудь игнорируи"),
+    "override-zh": ("忘记 忽略 忽视 无视", "命令 指令 指示 提示 规则 说明"),
+    "override-ja": ("無視", "これまての 上記の 前の"),
+    "override-ko": ("이전", "무시"),
+    "system-prompt-intl": (
+        "sistema system-prompt systema systeme systemprompt системн システムフロンフト 系统提示 프롬프트",
+    ),
+}
+
+#: Bytes one matcher scans choosing patterns by their anchors before it compiles its RE2 ``Set`` instead: the
+#: ``Set`` takes tens of milliseconds to compile, worth it once tens of kilobytes have been scanned (every
+#: pattern the anchors let through is one more pass over the text).
+SET_AFTER_BYTES = 64 * 1024
+
+
+class _Anchors:
+    """Every anchor in one RE2 ``Set`` of literals (milliseconds to compile), and which patterns (indices
+    into ``_ALL``) need which."""
+
+    def __init__(self) -> None:
+        ids: dict[str, int] = {}
+        self.rest: list[list[frozenset[int]]] = []  # per pattern, the anchor ids of each set after its first
+        self.by_first: dict[int, list[int]] = {}  # anchor id: the patterns whose first set holds it
+        self.always: list[int] = []  # patterns without anchors
+        for index, pattern in enumerate(_ALL):
+            sets = [
+                frozenset(ids.setdefault(anchor, len(ids)) for anchor in strings.split())
+                for strings in _ANCHORS.get(pattern.name, ())
+            ]
+            sets = [anchor_set for anchor_set in sets if anchor_set]
+            self.rest.append(sets[1:])
+            if not sets:
+                self.always.append(index)
+            for anchor in sets[0] if sets else ():
+                self.by_first.setdefault(anchor, []).append(index)
+        options = _options()
+        options.literal = True
+        self.set = re2.Set.SearchSet(options)
+        for string in ids:  # in id order: the Set numbers them the same way
+            self.set.Add(string)
         self.set.Compile()
+
+    def candidates(self, data: bytes, limit: int) -> list[int]:
+        """The patterns, of the first ``limit``, all of whose anchor sets have a string in ``data``."""
+        present = set(self.set.Match(data) or ())
+        found = set(self.always)
+        for anchor in present:
+            found.update(self.by_first.get(anchor, ()))
+        return sorted(
+            index
+            for index in found
+            if index < limit and all(not present.isdisjoint(anchors) for anchors in self.rest[index])
+        )
+
+
+@lru_cache(maxsize=1)
+def _anchors() -> _Anchors:
+    return _Anchors()
+
+
+class _Matcher:
+    """The patterns with one gap between words. Until it has scanned ``set_after`` bytes, a matcher
+    searches the patterns whose anchors all occur in the text; after that, the patterns one pass of an RE2
+    ``Set`` of all of them finds (exact, but tens of milliseconds to compile). Either way each is searched
+    alone (so overlapping matches of different patterns are all found), and the matches are the same."""
+
+    def __init__(self, gap: str, set_after: int = SET_AFTER_BYTES) -> None:
+        self.gap = gap
+        self.set_after = set_after
+        self.scanned = 0
+        self.set: Any = None
         self._compiled: dict[int, Any] = {}
+
+    def source(self, index: int) -> str:
+        return _fold_pattern(_ALL[index].regex).replace(" ", self.gap)
 
     def regex(self, index: int) -> Any:
         if index not in self._compiled:
-            self._compiled[index] = re2.compile(self.sources[index], _options())
+            self._compiled[index] = _re2(self.source(index))
         return self._compiled[index]
 
-    def find(self, text: str) -> list[tuple[Pattern, int, int]]:
-        """Matches in ``text`` as ``(pattern, start, end)`` character spans, by start."""
-        data = text.encode("utf-8", "surrogatepass")
-        hits = self.set.Match(data)
+    def candidates(self, data: bytes, limit: int) -> list[int]:
+        """Indices of the patterns (the first ``limit`` of ``_ALL``) to search in ``data``, in order."""
+        if self.set is None:
+            if self.scanned + len(data) <= self.set_after:
+                self.scanned += len(data)
+                return _anchors().candidates(data, limit)
+            pattern_set = re2.Set.SearchSet(_options())
+            for index in range(len(_ALL)):
+                pattern_set.Add(self.source(index))
+            pattern_set.Compile()
+            self.set = pattern_set
+        hits: list[int] | None = self.set.Match(data)
         if not hits:
+            return []
+        if limit < len(_ALL):
+            hits = [index for index in hits if index < limit]
+        hits.sort()
+        return hits
+
+    def find(self, text: str, limit: int = len(_ALL)) -> list[tuple[Pattern, int, int]]:
+        """Matches in ``text`` of the first ``limit`` patterns as ``(pattern, start, end)`` character
+        spans, by start."""
+        data = text.encode("utf-8", "surrogatepass")
+        candidates = self.candidates(data, limit)
+        if not candidates:
             return []
         found = [
             (index, match.start(), match.end())
-            for index in hits
+            for index in candidates
             for match in itertools.islice(self.regex(index).finditer(data), MAX_MATCHES_PER_PATTERN)
             if match.end() > match.start()
         ]
@@ -855,21 +1210,19 @@ class _Matcher:
                 chars[offset] = last_char
                 last_byte = offset
             found = [(index, chars[start], chars[end]) for index, start, end in found]
-        found.sort(key=lambda item: (item[1], -self.patterns[item[0]].weight))
-        return [(self.patterns[index], start, end) for index, start, end in found]
+        found.sort(key=lambda item: (item[1], -_ALL[item[0]].weight))
+        return [(_ALL[index], start, end) for index, start, end in found]
 
 
-_ALL = tuple(sorted(PATTERNS, key=lambda p: -p.weight))
-_STRONG = tuple(p for p in _ALL if p.weight >= 0.5)
 _MATCHERS: dict[str, _Matcher] = {}
+#: The searches ``find_patterns`` knows: the gap between words, and how many of ``_ALL`` to search.
+_KINDS = {"all": (_GAP, len(_ALL)), "tight": (_GAP_TIGHT, len(_ALL)), "strong": (_GAP, _STRONG_COUNT)}
 
 
-def _matcher(kind: str) -> _Matcher:
-    """The matcher of one pattern set: ``all``, ``tight`` (all, gaps may be empty) or ``strong``."""
-    if kind not in _MATCHERS:
-        patterns, gap = {"all": (_ALL, _GAP), "tight": (_ALL, _GAP_TIGHT), "strong": (_STRONG, _GAP)}[kind]
-        _MATCHERS[kind] = _Matcher(patterns, gap)
-    return _MATCHERS[kind]
+def _matcher(gap: str) -> _Matcher:
+    if gap not in _MATCHERS:
+        _MATCHERS[gap] = _Matcher(gap)
+    return _MATCHERS[gap]
 
 
 # --- signals ---------------------------------------------------------------------------------------
@@ -886,8 +1239,10 @@ class Signal:
 
 
 def find_patterns(text: str, kind: str = "all") -> list[tuple[Pattern, int, int]]:
-    """Pattern matches in ``text`` (a view's text) as ``(pattern, start, end)``, by start position."""
-    return _matcher(kind).find(text)
+    """Pattern matches in ``text`` (a view's text) as ``(pattern, start, end)``, by start position: of
+    ``all`` patterns, of all with gaps that may be empty (``tight``), or of the ``strong`` ones."""
+    gap, limit = _KINDS[kind]
+    return _matcher(gap).find(text, limit)
 
 
 def _phrases(view: View, kind: str = "all") -> Iterator[tuple[Pattern, int, int]]:
@@ -950,14 +1305,13 @@ class Budget:
         return True
 
 
-_BASE64 = re2.compile(r"[A-Za-z0-9+/_-]{20,}={0,2}", _options())
-_HEX = re2.compile(
+_BASE64 = r"[A-Za-z0-9+/_-]{20,}={0,2}"
+_HEX = (
     r"(?:0x)?[0-9A-Fa-f]{20,}|(?:[0-9A-Fa-f]{2}[ :,-]){7,}[0-9A-Fa-f]{2}|(?:\\x[0-9A-Fa-f]{2}){6,}"
-    r"|(?:0x[0-9A-Fa-f]{2}[ ,]{1,2}){6,}",
-    _options(),
+    r"|(?:0x[0-9A-Fa-f]{2}[ ,]{1,2}){6,}"
 )
-_URLENC = re2.compile(r"[A-Za-z0-9._~+!*'()%-]*%[0-9A-Fa-f]{2}[A-Za-z0-9._~+!*'()%-]*", _options())
-_ENTITIES_RUN = re2.compile(r"(?:&#[xX]?[0-9A-Fa-f]{1,6};[ ]?){4,}", _options())
+_URLENC = r"[A-Za-z0-9._~+!*'()%-]*%[0-9A-Fa-f]{2}[A-Za-z0-9._~+!*'()%-]*"
+_ENTITIES_RUN = r"(?:&#[xX]?[0-9A-Fa-f]{1,6};[ ]?){4,}"
 _PRINTABLE_MIN = 0.85
 
 
@@ -1006,11 +1360,13 @@ def _decode_url(chunk: str) -> str | None:
 
 
 def _decode_entities(chunk: str) -> str | None:
+    import html  # here, not at the top: milliseconds to import, and most scans decode no entities
+
     decoded = html.unescape(chunk)
     return decoded if decoded != chunk else None
 
 
-_DECODERS: tuple[tuple[str, Any, Callable[[str], str | None]], ...] = (
+_DECODERS: tuple[tuple[str, str, Callable[[str], str | None]], ...] = (
     ("base64", _BASE64, _decode_base64),
     ("hex", _HEX, _decode_hex),
     ("url-encoded", _URLENC, _decode_url),
@@ -1107,7 +1463,7 @@ def analyse(text: str, *, depth: int = 0, budget: Budget | None = None) -> list[
     if depth < MAX_DEPTH:
         signals.extend(_encoded(text, view, depth, budget))
 
-    if _DISCUSSION.search(view.text):
+    if _re2(_DISCUSSION).search(view.text):
         for signal in signals:
             signal.weight *= DISCUSSION_FACTOR
     return signals
@@ -1132,7 +1488,7 @@ def _encoded(text: str, view: View, depth: int, budget: Budget) -> Iterator[Sign
                 f"{label} hides {pattern.name}: {_shorten(decoded)!r}",
             )
     for label, regex, decoder in _DECODERS:
-        for match in itertools.islice(regex.finditer(text), MAX_MATCHES_PER_PATTERN):
+        for match in itertools.islice(_re2(regex).finditer(text), MAX_MATCHES_PER_PATTERN):
             start, end = match.span()
             chunk = text[start : min(end, start + MAX_CANDIDATE)]
             key = (label, chunk)
