@@ -12,6 +12,7 @@ run here; they are listed in ``Policy.model_checks`` for the eval engine, which 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -143,12 +144,13 @@ class Policy:
     def check(self, text: str, scope: Scope = "input", *, only: str | None = None) -> Verdict:
         """Run every deterministic check that declares ``scope`` (or just check ``only``) on ``text``."""
         findings: list[Finding] = []
+        scanned = _encodable(text)
         for compiled in self.checks:
             action = compiled.scopes.get(scope)
             if action is None or compiled.detector is None or (only is not None and compiled.id != only):
                 continue
             findings.extend(
-                _finding(compiled, scope, action, detection) for detection in compiled.detector.scan(text)
+                _finding(compiled, scope, action, detection) for detection in compiled.detector.scan(scanned)
             )
         return self.verdict(text, scope, findings)
 
@@ -169,6 +171,17 @@ class Policy:
     def check_retrieval(self, chunks: Sequence[str]) -> list[Verdict]:
         """One verdict per retrieved chunk; a blocked chunk should be dropped before it reaches a prompt."""
         return [self.check(chunk, "retrieval") for chunk in chunks]
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _encodable(text: str) -> str:
+    """``text`` with lone surrogates (which no UTF-8 engine accepts, and which decoders of broken JSON
+    or bytes let through) replaced by U+FFFD, one for one, so that spans still index the original."""
+    if text.isascii() or _LONE_SURROGATE.search(text) is None:
+        return text
+    return _LONE_SURROGATE.sub("\ufffd", text)
 
 
 def _finding(compiled: CompiledCheck, scope: str, action: str, detection: Detection) -> Finding:
