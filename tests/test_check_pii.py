@@ -14,9 +14,17 @@ from typing import Any
 
 import pytest
 
-from llmops_ci.guardrails.checks import BuildContext, CheckError, Detection, build_detector, load_check
+from llmops_ci.guardrails.checks import (
+    BuildContext,
+    CheckError,
+    Detection,
+    _pii_numbers,
+    build_detector,
+    load_check,
+)
 from llmops_ci.guardrails.checks._pii_iban import IBAN_FORMATS, IBAN_REGISTRY, iban_valid
-from llmops_ci.guardrails.checks._pii_numbers import card_prefix_valid, luhn_valid, ssn_valid
+from llmops_ci.guardrails.checks._pii_numbers import card_prefix_valid, luhn_valid, phone_possible, ssn_valid
+from llmops_ci.guardrails.checks._pii_phone import is_phone_number
 from llmops_ci.guardrails.checks.pii import (
     ENTITIES,
     FIND_DEFAULT,
@@ -134,6 +142,35 @@ def test_email_hard_negatives(text: str) -> None:
     assert of("EMAIL_ADDRESS", text) == []
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the user information of a URL holds credentials, whatever characters the password has
+        "DATABASE_URL=postgres://u:pa~ss@db.internal:5432/app",
+        "mysql://admin:7k~g_dVG7YLI6aUZxeHhoG.5@db.internal:5432/app",
+        "connecting to mongodb://admin:~UH6EaU_Cz0urqt01@db.internal:5432/app",
+        "redis://:p!ss$w0rd*x@cache.example.com:6379/0",
+        "amqp://svc:a%40b,c;d=e@mq.example.org",
+        "https://user@example.com/",
+    ],
+)
+def test_no_email_address_in_url_credentials(text: str) -> None:
+    assert of("EMAIL_ADDRESS", text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("mailto:jane@example.com", "jane@example.com"),
+        ("https://example.com/contact?to=jane@example.com", "jane@example.com"),
+        ('{"url":"https://a.example.com","email":"jane@example.com"}', "jane@example.com"),
+        ("postgres://db.internal/app owner jane@example.com", "jane@example.com"),
+    ],
+)
+def test_email_address_near_a_url(text: str, expected: str) -> None:
+    assert of("EMAIL_ADDRESS", text) == [expected]
+
+
 def test_email_local_part_over_64_characters_is_not_an_address() -> None:
     assert of("EMAIL_ADDRESS", "a" * 65 + "@example.com") == []
     assert of("EMAIL_ADDRESS", "a" * 64 + "@example.com") == ["a" * 64 + "@example.com"]
@@ -204,6 +241,50 @@ def test_regions_select_national_formats() -> None:
     assert of("PHONE_NUMBER", "415-555-0132", regions=["GB"]) == []
 
 
+def test_phone_possible_is_a_necessary_condition() -> None:
+    """phone_possible() rules out a candidate only when libphonenumber would reject it too."""
+    import random
+
+    import phonenumbers
+
+    rng = random.Random(7)
+    candidates = []
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
+        if example is not None:
+            candidates.append(
+                phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+            )
+            candidates.append(phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.NATIONAL))
+    for _ in range(1500):
+        digits = "".join(rng.choices("0123456789", k=rng.randint(7, 17)))
+        candidates += [digits, "+" + digits, "1" + digits[1:], "011" + digits[3:], "0" + digits[1:]]
+    regions_list = [("US",), ("GB",), ("DE", "FR"), ("AR",), ("BR",), ("BS",), ("JP",), ("IT",), ("IN",)]
+    ruled_out = 0
+    for candidate in candidates:
+        digits = "".join(char for char in candidate if char.isdigit())
+        for regions in regions_list:
+            if not phone_possible(digits, candidate.startswith("+"), regions):
+                ruled_out += 1
+                assert not is_phone_number(candidate, regions), (candidate, regions)
+    assert ruled_out > len(candidates)  # and it does rule out most random digit strings
+
+
+def test_timestamps_and_single_digit_groups_skip_phone_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
+    parsed: list[str] = []
+
+    def spy(candidate: str, regions: tuple[str, ...]) -> bool:
+        parsed.append(candidate)
+        return is_phone_number(candidate, regions)
+
+    monkeypatch.setattr(_pii_numbers, "is_phone_number", spy)
+    text = '{"created_at": 1713976012, "updated": 1700000000} ' + "1 " * 5_000 + "(12) " * 2_000
+    assert of("PHONE_NUMBER", text) == []
+    assert parsed == []
+    assert of("PHONE_NUMBER", "call 415-555-0132") == ["415-555-0132"]
+    assert parsed == ["415-555-0132"]
+
+
 def test_dates_are_not_numbers_in_any_region() -> None:
     assert of("PHONE_NUMBER", "from 2023-01-05 to 05.01.2023", regions=["DE", "US"]) == []
 
@@ -242,6 +323,8 @@ def test_cards(text: str, expected: str) -> None:
         "4111-1111 1111-1111",  # mixed separators
         "41 11 11 11 11 11 11 11",  # groups of two
         "order 4111111111111111abc",
+        "TENANT_ID=48032716-9617-4612-b0cf-4c635d697de7",  # the digit groups of a UUID pass Luhn
+        "id 48032716-9617-4612-9b0c-4c635d697de7",
     ],
 )
 def test_card_hard_negatives(text: str) -> None:
@@ -394,6 +477,21 @@ def test_ip_addresses(text: str, expected: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # IPv6 candidates need "::" or a third colon (times have two): the short forms still pass
+        ("route 1:: default", "1::"),
+        ("prefix fd00:: here", "fd00::"),
+        ("host 1:2::3 up", "1:2::3"),
+        ("host ab:cd::1 up", "ab:cd::1"),
+        ("at 2024-03-26T20:12:33.123Z from fe80::1", "fe80::1"),
+    ],
+)
+def test_short_ipv6_forms(text: str, expected: str) -> None:
+    assert of("IP_ADDRESS", text) == [expected]
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "999.1.1.1",
@@ -405,6 +503,7 @@ def test_ip_addresses(text: str, expected: str) -> None:
         "v1.2.3.4",
         "IP192.168.1.1text",
         "Time 12:34:56",
+        "2024-03-26T20:12:33.123Z and 12:34:56:78",
         "MAC aa:bb:cc:dd:ee:ff",
         "std::cout and MyClass::toString",
         "A::B and dead::beef",
@@ -588,6 +687,10 @@ ADVERSARIAL: dict[str, tuple[str, list[tuple[str, str]]]] = {
     "closing brackets": ("https://example.com/" + ")" * 5_000, [("URL", "https://example.com/")]),
     "long local part": ("a" * 100_000 + "@example.com", []),
     "dotted digits": (".".join(["123"] * 30_000), []),
+    "1- x 50k then a number": ("1-" * 50_000 + " 415-555-0132", [("PHONE_NUMBER", "415-555-0132")]),
+    "(12) x 20k": ("(12) " * 20_000 + "(415) 555-0132", [("PHONE_NUMBER", "(415) 555-0132")]),
+    "1 x 50k then 42": ("1 " * 50_000 + "42 415 555 0132", [("PHONE_NUMBER", "415 555 0132")]),
+    "timestamps": ("2024-03-26T20:12:33.123Z " * 20_000, []),
 }
 
 

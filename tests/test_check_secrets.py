@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from llmops_ci.guardrails.checks import BuildContext, CheckError, build_detector, load_check, secrets
+from llmops_ci.guardrails.checks._secrets_scan import random_looking, scanner
 from llmops_ci.guardrails.checks.secrets import ENTITIES, build, find, shannon_entropy
 
 REPO = Path(__file__).resolve().parent.parent
@@ -82,6 +83,19 @@ PEM = make_pem()
 AZURE_ACCOUNT_KEY = rand(86, BASE64) + "=="
 NPM_UUID = str(uuid.UUID(int=RNG.getrandbits(128), version=4))
 PASSWORD = rand(14, ALNUM + "!#%^")
+
+# The cases added for prose, SendGrid and sigils draw from their own generator, leaving RNG's sequence
+# (and so every value above and below) as it was.
+RNG_PROSE = random.Random(20260101)
+
+
+def rand_prose(length: int, alphabet: str = ALNUM) -> str:
+    return "".join(RNG_PROSE.choice(alphabet) for _ in range(length))
+
+
+SENDGRID = f"SG.{rand_prose(22, URLSAFE)}.{rand_prose(43, URLSAFE)}"
+PROSE_AWS = rand_prose(40, BASE64)
+GENERATED = ALNUM + "!#%*_-"  # the alphabet of a password manager's generated passwords
 
 POSITIVES: list[tuple[str, str, str]] = [
     ("AWS_ACCESS_KEY", f"Use {AWS_ID} for the bucket.", AWS_ID),
@@ -167,6 +181,36 @@ POSITIVES: list[tuple[str, str, str]] = [
     ("GENERIC_SECRET", f"**Password:** {PASSWORD}", PASSWORD),
     ("GENERIC_SECRET", '{"arguments": "{\\"db_password\\": \\"' + PASSWORD + '\\"}"}', PASSWORD),
     ("GENERIC_SECRET", "Authorization: Basic " + base64.b64encode(f"admin:{PASSWORD}".encode()).decode(), ""),
+    # SendGrid: bare in .env (a dotted value is no attribute path here), quoted, in prose
+    ("SENDGRID_KEY", f"SENDGRID_API_KEY={SENDGRID}\nLOG_LEVEL=info", SENDGRID),
+    ("SENDGRID_KEY", f'sendgrid_api_key: "{SENDGRID}"', SENDGRID),
+    ("SENDGRID_KEY", f"Can you rotate this one? {SENDGRID}. Thanks!", SENDGRID),
+    # named in prose: "<name> is <value>", sentence punctuation is not part of the value
+    ("AWS_SECRET_KEY", f"The aws secret access key is {PROSE_AWS}. Thanks!", PROSE_AWS),
+    ("AWS_SECRET_KEY", f"The AWS secret access key was {PROSE_AWS}\n", PROSE_AWS),
+    ("GENERIC_SECRET", "The smtp password is h3*lbLN5wP653cMiAl\n\nModel both", "h3*lbLN5wP653cMiAl"),
+    (
+        "GENERIC_SECRET",
+        "The db password is o2Sj5g6CUS4HonCxrOK5fdt — it stopped working",
+        "o2Sj5g6CUS4HonCxrOK5fdt",
+    ),
+    ("GENERIC_SECRET", "The admin password is gd_qsd6JV#yHP3VdD_j%Y. Thanks!", "gd_qsd6JV#yHP3VdD_j%Y"),
+    ("GENERIC_SECRET", "The redis password is DW5GeBcFOxHpMKIHOyLi, rotated.", "DW5GeBcFOxHpMKIHOyLi"),
+    ("GENERIC_SECRET", "The old API key was 'Tr0ub4dor&3xQ'.", "Tr0ub4dor&3xQ"),
+    ("GENERIC_SECRET", "**Password** is: Nc52Cg#Wmv84fqjr46ZT", "Nc52Cg#Wmv84fqjr46ZT"),
+    # values opening with % ! * # (not a YAML tag or alias, a selector or a variable)
+    ("GENERIC_SECRET", "SMTP_PASSWORD=#*P2#xzJ3HZQWm6F\nAPP_VERSION=3.22.9", "#*P2#xzJ3HZQWm6F"),
+    ("GENERIC_SECRET", "REDIS_PASSWORD=H%#1AJEhuij8nfWW55JE\n", "H%#1AJEhuij8nfWW55JE"),
+    ("GENERIC_SECRET", "REDIS_PASSWORD=OZ#YYyI72rY6UmQMGO8\n", "OZ#YYyI72rY6UmQMGO8"),
+    ("GENERIC_SECRET", '    redis_password: "%bQKy257KiA!hj8K"', "%bQKy257KiA!hj8K"),
+    ("GENERIC_SECRET", 'REDIS_PASSWORD = "!qSFKrks_t63jig"', "!qSFKrks_t63jig"),
+    ("GENERIC_SECRET", 'DB_PASSWORD = "*QIJyyj97XQ3QaO!AmCAJ7gX"', "*QIJyyj97XQ3QaO!AmCAJ7gX"),
+    ("GENERIC_SECRET", "    smtp_password: #4Trpm0DJ6c_5jse\n", "#4Trpm0DJ6c_5jse"),
+    # no digit, but drawn at random: .env and YAML literals, quoted strings
+    ("GENERIC_SECRET", "SMTP_PASSWORD=XXTKni%BsoWB%BF\n", "XXTKni%BsoWB%BF"),
+    ("GENERIC_SECRET", "    smtp_password: QUpSctDp*o-HDytWs\n", "QUpSctDp*o-HDytWs"),
+    ("GENERIC_SECRET", "DB_PASSWORD=noZNigOHhnDezw\nDB_HOST=db", "noZNigOHhnDezw"),
+    ("GENERIC_SECRET", 'client_secret = "JfjteVEGbdLdGJBFpyQw"', "JfjteVEGbdLdGJBFpyQw"),
 ]
 
 
@@ -238,6 +282,43 @@ NEGATIVES: list[tuple[str, str]] = [
     ("*", "the key: 9Cnzj4p4WGeKLs1Pt8QuKUpRKfFLfRYC9AIKjbJTWit"),
     ("*", "public key: 9Cnzj4p4WGeKLs1Pt8QuKUpRKfFLfRYC9AIKjbJTWit"),
     ("*", "Token: the next step is to rotate it."),
+    # prose that names a secret without giving one
+    ("*", "the password is incorrect"),
+    ("*", "The password is incorrect. Please try again."),
+    ("*", "the key is to be patient"),
+    ("*", "The API key is RS256-signed."),
+    ("*", "The password is Password123!"),
+    ("*", "The password is Welcome@2024 for every new hire."),
+    ("*", "The secret key is SHA256-based."),
+    ("*", "The encryption key is AES-256-GCM."),
+    ("*", "The signing key is PBKDF2-HMAC-SHA512 derived."),
+    ("*", "The session token is 3600s long."),
+    ("*", "the access token is valid for 3600 seconds"),
+    ("*", "Your password is case-sensitive."),
+    ("*", "The token is MyServiceToken."),
+    ("*", "The auth is OAuth2-based."),
+    ("*", "The password was reset yesterday."),
+    ("*", "The password is 2024-05-01."),
+    ("*", "The password is abc123"),  # shorter than 10
+    ("*", "The token was gpt-4o-mini-2024-07-18."),
+    ("*", "The secret was 2019-05-15T15:20:21Z."),
+    ("*", "The API key is MyEnum1.book."),
+    ("*", "if token is None:\n    return"),
+    ("*", "The token is ********."),
+    ("*", "The password is <redacted>."),
+    # sigils: YAML tags and aliases, selectors, variables, templates
+    ("*", "password: !Ref DbPasswordParameter"),
+    ("*", "api_key: *default_api_key"),
+    ("*", "password: %APPDATA%"),
+    ("*", 'password: "%DB_PASSWORD%"'),
+    ("*", "secret: #password_field"),
+    ("*", 'token: "#{secret_token_value}"'),
+    # no digit and not random: names and words
+    ("*", "TOKEN=MyServiceTokenValue"),
+    ("*", "password = noZNigOHhnDezw"),  # code: a variable
+    ("*", "password: ChangeMeLater"),
+    ("*", "key=" * 10),
+    ("*", '{"key": "Xy7#kq9Lm2vR4wPz"}'),  # a bare "key" names nothing
     # per-entity near misses
     ("AWS_ACCESS_KEY", "akia" + rand(16, string.ascii_lowercase)),
     ("AWS_ACCESS_KEY", "TODAYINASIAASACKOFRICEFELLOVER"),
@@ -281,6 +362,11 @@ NEGATIVES: list[tuple[str, str]] = [
     ("URL_PASSWORD", "s3://aws_access_key_id:aws_secret_access_key@bucket/key"),
     ("AZURE_CLIENT_SECRET", "~" * 40),
     ("AZURE_STORAGE_KEY", "AccountKey=" + rand(40, BASE64) + "=="),
+    ("SENDGRID_KEY", "SG." + "x" * 22 + "." + "x" * 43),
+    ("SENDGRID_KEY", "MSG." + SENDGRID[3:]),  # glued to a word
+    ("SENDGRID_KEY", SENDGRID[:-1]),  # 42 characters after the second dot
+    ("SENDGRID_KEY", SENDGRID + "x"),
+    ("SENDGRID_KEY", "SG.a.b and SG.main.py"),
 ]
 
 
@@ -298,6 +384,44 @@ def test_negative(entity: str, text: str) -> None:
 
 # --------------------------------------------------------------------------------------------------
 # behaviour
+
+
+def test_random_looking() -> None:
+    for value in ("h3*lbLN5wP653cMiAl", "noZNigOHhnDezw", "2miItugky8LUQnF3TW5Jl5cmwSP0UzEEI2NUb5M/"):
+        assert random_looking(value), value
+    for value in (
+        "Password123!",
+        "SHA256-based",
+        "MyServiceToken",
+        "AES-256-GCM",
+        "gpt-4o-mini-2024-07-18",
+        "2019-05-15T15:20:21Z",
+        "incorrect",
+        "x",
+        "",
+    ):
+        assert not random_looking(value), value
+
+
+def test_prose_finds_generated_passwords_and_aws_keys() -> None:
+    """Named in prose, 95% of generated 14-24 character passwords and all AWS secret keys are found (the
+    rest are letters only, or happen to read as words)."""
+    passwords = [rand_prose(RNG_PROSE.randint(14, 24), GENERATED) for _ in range(300)]
+    text = " ".join(f"The smtp password is {value}. Thanks!" for value in passwords)
+    assert {d.text for d in find(text)} <= set(passwords)
+    assert len(find(text)) >= 0.95 * len(passwords)
+    keys = [rand_prose(40, BASE64) for _ in range(100)]
+    text = "\n".join(f"The aws secret access key is {value}" for value in keys)
+    assert [(d.entity, d.text) for d in find(text)] == [("AWS_SECRET_KEY", value) for value in keys]
+
+
+def test_a_bare_key_starts_no_match_attempt() -> None:
+    """A bare "key" is a secret-ish name only after a qualifier: without one the combined pattern does not
+    stop there, so "key=" repeated costs no Python work per occurrence."""
+    pattern = scanner(frozenset(ENTITIES)).pattern
+    assert pattern is not None
+    assert pattern.search("key=" * 1000 + '{"key": "x"}\nKey: y\tKEY=z') is None
+    assert pattern.search("api_key=") is not None and pattern.search("API key: ") is not None
 
 
 def test_specific_entity_wins_over_generic_secret() -> None:
@@ -439,6 +563,12 @@ ADVERSARIAL: dict[str, str] = {
     "bearer-headers": "Authorization: Bearer " * (MB // 22),
     "nouns": "password secret token key auth credential " * (MB // 43),
     "printable-noise": "".join(RNG.choice(ALNUM + "=:_-'\"~/.@ \n") for _ in range(MB)),
+    "key-equals": "key=" * (MB // 4),
+    "prose-names": "password is " * (MB // 12),
+    "prose-values": ("The password is " + "aB1#" * 120 + " ") * (MB // 500),
+    "sigil-values": "password=#" * (MB // 10),
+    "sendgrid-prefixes": "SG." * (MB // 3),
+    "sendgrid-bodies": ("SG." + "a" * 22 + ".") * (MB // 26),
 }
 
 
@@ -456,7 +586,17 @@ def test_adversarial_input_is_linear(name: str) -> None:
 
 @pytest.mark.timeout(20)
 def test_adversarial_inputs_find_nothing_where_nothing_is() -> None:
-    for name in ("sk-repeated", "eyJ-then-letters", "base64-1MB", "pem-headers", "aws-prefixes", "nouns"):
+    for name in (
+        "sk-repeated",
+        "eyJ-then-letters",
+        "base64-1MB",
+        "pem-headers",
+        "aws-prefixes",
+        "nouns",
+        "key-equals",
+        "prose-names",
+        "sendgrid-prefixes",
+    ):
         assert find(ADVERSARIAL[name]) == [], name
 
 

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from bisect import bisect_left
 from collections.abc import Callable
-from functools import lru_cache
+from functools import cache, lru_cache
 from itertools import accumulate
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from llmops_ci.guardrails.checks._pii_phone import (
     INTERNATIONAL_DIGITS,
+    _phonenumbers,
     is_phone_number,
     national_digit_counts,
 )
@@ -135,11 +137,13 @@ def scan_run(
         return
     digits = run.digits(0, last)
     taken = [False] * len(groups)  # groups of a card, SSN or IP address: not also part of a phone number
-    if ips and last >= 3:
+    # Each validator first asks, in C, whether the run can hold its entity at all: long runs of one- or
+    # two-digit groups ("1 1 1 ...", "1-1-1-...") are adversarial, and most runs hold one entity.
+    if ips and last >= 3 and "." in run.seps:
         _ipv4(run, last, emit, taken)
-    if ssns and last >= 2 and digits >= 9:
+    if ssns and last >= 2 and digits >= 9 and 4 in lengths:
         _ssns(run, last, emit, taken)
-    if cards and digits >= 13:
+    if cards and digits >= 13 and max(lengths) >= 3:
         _cards(run, last, emit, taken)
     if phones and digits >= 7:
         _phones(run, start, last, regions, emit, taken)
@@ -198,6 +202,9 @@ def _cards(run: _Run, last: int, emit: Emit, taken: list[bool]) -> None:
     groups, seps, lengths = run.groups, run.seps, run.lengths
     index = 0
     while index <= last:
+        if lengths[index] < 3:  # a card is one group of 13-19 digits or groups of 3-8
+            index += 1
+            continue
         top = index
         if index < last and seps[index] in (" ", "-") and 3 <= lengths[index] <= 8:
             sep = seps[index]
@@ -225,13 +232,19 @@ def _phones(
     text, groups, seps = run.text, run.groups, run.seps
     count = len(groups)
     national: frozenset[int] | None = None  # looked up at the first national candidate
-    sep_ok = [bool(_PHONE_SEPARATOR.fullmatch(sep)) for sep in seps]
-    ones_before = list(accumulate((length == 1 for length in run.lengths), initial=0))
+    separator_ok: dict[str, bool] = {}
+    ones = [group for group, length in enumerate(run.lengths) if length == 1]
+    shape = "".join(["1" if length == 1 else "n" for length in run.lengths])
     index = 0
     while index <= last:
         # A number starts the run or follows white space: not the tail of "1.2.3.4567890".
         if taken[index] or (index > 0 and " " not in seps[index - 1]):
             index += 1
+            continue
+        if index > 0 and shape.startswith("111", index):
+            # three one-digit groups: no number starts at any of them but the last two ("1 1 1 ... 1 42")
+            following = shape.find("n", index)
+            index = (len(shape) if following < 0 else following) - 2
             continue
         if index == 0:
             begin = start  # the run may open with "+" or "("
@@ -239,22 +252,30 @@ def _phones(
             begin = run.starts[index] - 1 if seps[index - 1].endswith("(") else run.starts[index]
         international = text[begin] == "+"
         top = min(last, index + _MAX_WINDOW - 1)
-        if run.digits(index, top) < 7:
+        # at most two one-digit groups (+33 1 42 68 53 00), not counting a country code: the window ends
+        # before the third
+        third = bisect_left(ones, index + 1 if international else index) + 2
+        if third < len(ones):
+            top = min(top, ones[third] - 1)
+        if top < index or run.digits(index, top) < 7:
             index += 1
             continue
         for group in range(index, top):
-            if not sep_ok[group] or taken[group + 1]:
+            sep = seps[group]
+            ok = separator_ok.get(sep)
+            if ok is None:
+                ok = separator_ok[sep] = _PHONE_SEPARATOR.fullmatch(sep) is not None
+            if not ok or taken[group + 1]:
                 top = group
                 break
+        if run.digits(index, top) < 7:
+            index += 1
+            continue
         for stop in range(top, index - 1, -1):
             if stop < count - 1 and " " not in seps[stop]:
                 continue  # would end inside a longer number
             digits = run.digits(index, stop)
             if digits < 7:
-                continue
-            # at most two one-digit groups (+33 1 42 68 53 00), not counting a country code
-            ones = ones_before[stop + 1] - ones_before[index + 1 if international else index]
-            if ones > 2:
                 continue
             if international:
                 if digits not in INTERNATIONAL_DIGITS:
@@ -276,9 +297,122 @@ def _phones(
                 and _looks_like_date(window, [int(group) for group in groups[index : stop + 1]])
             ):
                 continue
-            if is_phone_number(candidate, regions):
+            if phone_possible("".join(groups[index : stop + 1]), international, regions) and is_phone_number(
+                candidate, regions
+            ):
                 emit("PHONE_NUMBER", begin, run.end(stop))
                 index = stop + 1
                 break
         else:
             index += 1
+
+
+# --------------------------------------------------------------------------------------------------
+# A necessary condition for a valid phone number, from phonenumbers' metadata, without a parse.
+#
+# phonenumbers.parse() turns the digits into a country code and a national significant number (NSN):
+# after "+", the first one to three digits that form a country code, then the national prefix of that
+# country stripped or not; written nationally in region R, the international (IDD) prefix of R and a
+# country code, or R's own country code stripped or not, then R's (or the country's main region's)
+# national prefix stripped or not. is_valid_number() then needs the NSN to match the general pattern of
+# one of the regions of that country code. phone_possible() tries every such way of stripping (a
+# superset of the one parse() picks) against those general patterns; a national prefix that rewrites the
+# number (a transform rule, such as Argentina's) or an IDD prefix leaves the decision to the parse.
+
+_MAYBE = object()
+
+
+class _NationalPrefix(NamedTuple):
+    pattern: re.Pattern[str]
+    transforms: bool
+
+
+class _Country(NamedTuple):
+    code: str
+    valid: re.Pattern[str] | None  # the general patterns of its regions; None: no region accepts any NSN
+    prefixes: tuple[_NationalPrefix, ...]
+
+
+def _national_prefix(metadata: Any) -> tuple[_NationalPrefix, ...]:
+    source = getattr(metadata, "national_prefix_for_parsing", None)
+    if not source:
+        return ()
+    return (_NationalPrefix(re.compile(source), bool(metadata.national_prefix_transform_rule)),)
+
+
+@cache
+def _country(code: int) -> _Country | None:
+    phonenumbers = _phonenumbers()
+    regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(code)
+    if not regions:
+        return None
+    patterns = []
+    for region in regions:
+        metadata = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(code, region)
+        pattern = metadata.general_desc.national_number_pattern if metadata is not None else None
+        if pattern:
+            patterns.append(f"(?:{pattern})")
+    main = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(
+        code, phonenumbers.region_code_for_country_code(code)
+    )
+    valid = re.compile("|".join(patterns)) if patterns else None
+    return _Country(str(code), valid, _national_prefix(main))
+
+
+@cache
+def _region(region: str) -> tuple[_Country, re.Pattern[str] | None, tuple[_NationalPrefix, ...]] | None:
+    """The country of ``region``, its IDD prefix, and the national prefixes parse() may strip."""
+    metadata = _phonenumbers().PhoneMetadata.metadata_for_region(region)
+    country = _country(metadata.country_code) if metadata is not None else None
+    if metadata is None or country is None:
+        return None
+    idd = re.compile(metadata.international_prefix) if metadata.international_prefix else None
+    return country, idd, tuple(dict.fromkeys(_national_prefix(metadata) + country.prefixes))
+
+
+def _strip(numbers: set[str], prefixes: tuple[_NationalPrefix, ...]) -> object:
+    """Add to ``numbers`` each with a national prefix stripped; _MAYBE when a prefix would rewrite one."""
+    for number in list(numbers):
+        for prefix in prefixes:
+            match = prefix.pattern.match(number)
+            if match is None:
+                continue
+            groups = match.groups()
+            if prefix.transforms and groups and groups[-1] is not None:
+                return _MAYBE
+            numbers.add(number[match.end() :])
+    return None
+
+
+def _admits(country: _Country, numbers: set[str], prefixes: tuple[_NationalPrefix, ...]) -> bool:
+    for _ in range(2):  # parse() strips a national prefix twice at most (after R's country code)
+        if _strip(numbers, prefixes) is _MAYBE:
+            return True
+    valid = country.valid
+    return valid is not None and any(valid.fullmatch(number) for number in numbers)
+
+
+def phone_possible(digits: str, international: bool, regions: tuple[str, ...]) -> bool:
+    """False only when ``is_phone_number`` is certainly false for a candidate with these ``digits``
+    (written after "+" when ``international``, else nationally in one of ``regions``)."""
+    if international:
+        if digits[:1] == "0":
+            return False  # no country code starts with 0
+        for size in range(1, min(3, len(digits)) + 1):
+            country = _country(int(digits[:size]))
+            if country is not None:
+                return _admits(country, {digits[size:]}, country.prefixes)
+        return False
+    for region in regions:
+        plan = _region(region)
+        if plan is None:
+            continue
+        country, idd, prefixes = plan
+        if idd is not None and idd.match(digits):
+            return True  # dialled with the international prefix: any country
+        numbers = {digits}
+        if digits.startswith(country.code):
+            numbers.add(digits[len(country.code) :])
+        if _admits(country, numbers, prefixes):
+            return True
+    return False

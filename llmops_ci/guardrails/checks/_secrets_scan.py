@@ -26,6 +26,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 from math import log2
 from urllib.parse import unquote
 
@@ -224,6 +225,7 @@ _URL_PASSWORD_CHARS = re.compile(r"[^\s/?#@\"'<>\[\]{}\\|^`]{1,256}")
 _URL_SCHEME = re.compile(r"(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{0,30}$")
 _TEMPLATE = re.compile(
     r"\$\{|\$\(|\{\{|\}\}|%\(|%[sd]\b|<[^>]{0,80}>|^\$[A-Za-z_]|^:[A-Za-z_]|\*{3}|\.{3}|…|(?i:x{4})"
+    r"|^%[A-Za-z_][A-Za-z0-9_]{0,64}%$|#\{"
 )
 _PLACEHOLDER_WORDS = re.compile(
     r"(?i)example|sample|placeholder|dummy|change[-_]?me|replace[-_]?(?:me|with|this)|redacted|"
@@ -321,6 +323,16 @@ _BARE_END = frozenset(" \t\r\n,;\"')}]<*\\")
 _AUTH_SCHEME = re.compile(r"(?:Bearer|Basic|Token|token|bearer|basic)[ \t]{1,4}")
 _DOTTED_NAME = re.compile(r"[A-Za-z_$][\w$]*(?:\.[\w$]+)+")
 _WORDLIKE = re.compile(r"[A-Za-z_.-]+")  # gitleaks' generic rule allowlists these too
+_SIGIL_NAME = re.compile(r"[%!*#][A-Za-z_][A-Za-z0-9_.-]{0,511}%?|[%!*#][0-9]{1,511}")
+_KIND = {
+    **dict.fromkeys("abcdefghijklmnopqrstuvwxyz", 0),
+    **dict.fromkeys("ABCDEFGHIJKLMNOPQRSTUVWXYZ", 1),
+    **dict.fromkeys("0123456789", 2),
+}
+_SEPARATORS = frozenset("-_.:/")
+_PROSE_OPERATOR = re.compile(r"[ \t](?:is|was)\b")
+_SENTENCE_END = ".,;:"  # ends a sentence, not a value; "!" and "?" may belong to a password
+MIN_PROSE_LENGTH = 10
 _CODE_LIKE = re.compile(r"\(.*\)|\[.*\]|\{.*\}|\\")
 _DIGIT = re.compile(r"[0-9]")
 _IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
@@ -349,44 +361,84 @@ def _value(text: str, position: int) -> tuple[int, int, bool] | None:
     return bare.start(), bare.end(), scheme is not None  # after "Bearer " a bare value is a literal
 
 
+def random_looking(value: str) -> bool:
+    """Whether ``value`` reads as characters drawn at random rather than words and numbers: the kind of
+    character (lower case, upper case, digit, other) changes between at least 40% of neighbours (the
+    separators ``- _ . : /`` of names, versions, dates and addresses left out), and its runs of letters
+    and of digits average under 3 characters. ``Password123!`` (runs of 8 and 3, 3 changes in 11),
+    ``SHA256-based``, ``MyServiceToken``, ``AES-256-GCM``, ``gpt-4o-mini-2024-07-18`` and
+    ``2019-05-15T15:20:21Z`` are not; a generated password (``h3*lbLN5wP653cMiAl``) or key almost always
+    is (97.5% of 14-24 random characters, 99.5% of AWS secret keys)."""
+    kinds = [_KIND.get(char, 3) for char in value if char not in _SEPARATORS]
+    if len(kinds) < 2:
+        return False
+    changes = sum(1 for left, right in pairwise(kinds) if left != right)
+    if changes < 0.4 * (len(kinds) - 1):
+        return False
+    runs = _WORDS.findall(value)
+    return not runs or sum(map(len, runs)) < 3 * len(runs)
+
+
 def _plausible_value(value: str, quoted: bool, code_assignment: bool, options: Options) -> bool:
     """Whether an assigned value (at least MIN_GENERIC_LENGTH long) looks like a credential rather than a
     word, a name, code or a placeholder."""
-    if value.isdigit() or value[0] in "=$%@!&*#/~.\\":
+    if value.isdigit() or value[0] in "=$@&/~.\\":
         return False
+    if value[0] in "%!*#" and not quoted and _SIGIL_NAME.fullmatch(value) and not random_looking(value[1:]):
+        return False  # a YAML tag or alias (!Ref, *defaults), a selector or variable (#field, %VAR)
     if not quoted:
-        # unquoted, a value without a digit is a word or an identifier; an identifier on the right of a
-        # spaced `=` is a variable in code (token = v4auth_header), a literal in .env and YAML files
-        if _DIGIT.search(value) is None or _DOTTED_NAME.fullmatch(value):
+        # unquoted, a value without a digit is a word or an identifier (unless its characters look drawn
+        # at random, as in .env and YAML literals); an identifier on the right of a spaced `=` is a
+        # variable in code (token = v4auth_header), a literal in .env and YAML files
+        if _DOTTED_NAME.fullmatch(value):
+            return False
+        if _DIGIT.search(value) is None and (code_assignment or not random_looking(value)):
             return False
         if _IDENTIFIER.fullmatch(value) and (code_assignment or _SNAKE_WORDS.search(value)):
             return False
-    if _WORDLIKE.fullmatch(value) or _SPACE_URL_OR_PATH.search(value) or _CODE_LIKE.search(value):
-        return False  # words and names (API_KEY_GOES_HERE), phrases, URLs, paths, patterns and calls
+    if _WORDLIKE.fullmatch(value) and not random_looking(value):
+        return False  # words and names (API_KEY_GOES_HERE, IAmSensitive)
+    if _SPACE_URL_OR_PATH.search(value) or _CODE_LIKE.search(value):
+        return False  # phrases, URLs, paths, patterns and calls
     if _TEMPLATE.search(value) or _PLACEHOLDER_WORDS.search(value) or placeholder_run(value):
         return False
     return shannon_entropy(value) >= options.min_entropy
 
 
 def _assignment(text: str, match: re.Match[str], options: Options) -> Detection | None:
-    """A secret-ish name assigned a value. The match starts inside the noun that ends the name; the value
-    is parsed after the operator. Gives AZURE_STORAGE_KEY, AWS_SECRET_KEY and NPM_TOKEN their precise
-    shapes, GENERIC_SECRET otherwise."""
+    """A secret-ish name assigned a value, or named in prose (``The SMTP password is …``). The match starts
+    inside the noun that ends the name; the value is parsed after the operator. Gives AZURE_STORAGE_KEY,
+    AWS_SECRET_KEY and NPM_TOKEN their precise shapes, GENERIC_SECRET otherwise."""
     span = _value(text, match.end())
-    if span is None or span[1] - span[0] < MIN_GENERIC_LENGTH:  # every specific shape is longer too
+    if span is None:
         return None
     start, end, quoted = span
-    value = text[start:end]
     noun = _NOUN.match(text, match.start())
     noun_end = noun.end() if noun is not None else match.start()
+    between = text[noun_end : match.end()]  # quotes, spaces and the operator
+    prose = _PROSE_OPERATOR.search(between) is not None
+    if prose and not quoted:
+        while end > start and text[end - 1] in _SENTENCE_END:
+            end -= 1  # "The password is X7#kq9Lm2vR4. Thanks!"
+    if end - start < (MIN_PROSE_LENGTH if prose else MIN_GENERIC_LENGTH):  # every specific shape is longer
+        return None
+    value = text[start:end]
     name_start, floor = match.start(), max(0, noun_end - 80)
     while name_start > floor and text[name_start - 1] in _NAME_CHARS:
         name_start -= 1
     name = text[name_start:noun_end].lstrip("-.$")
-    qualifier = _PROSE_QUALIFIER.search(text, max(0, name_start - 16), name_start)
-    if qualifier is not None and name.isalpha():  # prose: "API key: …", "your access token: …"
-        name = f"{qualifier.group(1)}_{name}"
-    if not name:
+    prose_words: list[str] = []  # up to three words before a name in prose: "the AWS secret access key"
+    if name.isalpha():
+        position = name_start
+        for _ in range(3):
+            qualifier = _PROSE_QUALIFIER.search(text, max(0, position - 16), position)
+            if qualifier is None:
+                break
+            prose_words.insert(0, qualifier.group(1))
+            position = qualifier.start(1)
+        if prose_words:  # "API key: …", "your access token: …"
+            name = f"{prose_words[-1]}_{name}"
+    if not name or not secret_name(name):  # every specific shape below has a secret-ish name too
         return None
     words = [word.lower() for word in _WORDS.findall(name)]
     if words[-2:] == ["account", "key"] and _AZURE_ACCOUNT_KEY.fullmatch(value):
@@ -401,19 +453,25 @@ def _assignment(text: str, match: re.Match[str], options: Options) -> Detection 
                 placeholder_run(value) or _TEMPLATE.search(value)
             )
             return Detection("NPM_TOKEN", start, end, value) if npm_ok else None
-    if not secret_name(name):
-        return None
-    aws = ("aws" in words and "secret" in words) or words[-3:] == ["secret", "access", "key"]
+    named = [word.lower() for word in prose_words[:-1]] + words
+    aws = ("aws" in named and "secret" in named) or named[-3:] == ["secret", "access", "key"]
     if aws and _AWS_SECRET.fullmatch(value) and shannon_entropy(value) >= 3.5 and not placeholder_run(value):
         return Detection("AWS_SECRET_KEY", start, end, value)
     lowered = value.lower()
     if lowered == name.lower() or lowered in _PLACEHOLDER_PASSWORDS:
         return None
-    between = text[noun_end : match.end()]  # quotes, spaces and the operator
-    code_assignment = between.strip(" \t\"'*\\]") != ":" and (" " in between or "\t" in between)
-    if not _plausible_value(value, quoted, code_assignment, options):
-        return None
-    return Detection(GENERIC, start, end, value)
+    if prose:
+        # a sentence ("the password is incorrect", "the API key is RS256-signed"): only a value whose
+        # characters look drawn at random, and no attribute path (MyEnum1.book)
+        plausible = (
+            random_looking(value)
+            and (quoted or not _DOTTED_NAME.fullmatch(value))
+            and _plausible_value(value, True, False, options)
+        )
+    else:
+        code_assignment = between.strip(" \t\"'*\\]") != ":" and (" " in between or "\t" in between)
+        plausible = _plausible_value(value, quoted, code_assignment, options)
+    return Detection(GENERIC, start, end, value) if plausible else None
 
 
 # --------------------------------------------------------------------------------------------------
@@ -428,7 +486,13 @@ _NOUN_SPELLINGS = tuple(
     spelling for noun in (*_NOUNS, "key") for spelling in (noun, noun.capitalize(), noun.upper())
 )
 _ANCHOR_PREFERENCE = "kKuUcCpPwW"
-_ASSIGNMENT_TAIL = r"""(?![A-Za-z0-9_])["'\]\\*]{0,3}[ \t]{0,8}(?:=>|:=|=|:)\*{0,2}[ \t]{0,8}"""
+_ASSIGNMENT_TAIL = (
+    r"""(?![A-Za-z0-9_])["'\]\\*]{0,3}[ \t]{0,8}"""
+    r"(?:=>|:=|=|:|(?<=[ \t])(?:is|was)(?![A-Za-z0-9_]):?)\*{0,2}[ \t]{0,8}"
+)
+# "key" is a secret-ish name only after a qualifier (api_key, apiKey, "API key"): the character before
+# it must be able to end one, so that "key=" repeated or {"key": …} starts no match attempt
+_KEY_BEHIND = r"(?<=[A-Za-z0-9_. -]{0})"
 
 
 def _noun_alternatives() -> list[str]:
@@ -437,6 +501,8 @@ def _noun_alternatives() -> list[str]:
         ranks = [_ANCHOR_PREFERENCE.find(char) % 99 for char in spelling]  # absent (-1) ranks last
         at = ranks.index(min(ranks)) if min(ranks) < 99 else 0
         behind = f"(?<={re.escape(spelling[: at + 1])})" if at else ""
+        if spelling.lower() == "key":
+            behind = _KEY_BEHIND.format(re.escape(spelling[: at + 1])) + behind
         by_anchor.setdefault(spelling[at], []).append(behind + re.escape(spelling[at + 1 :]))
     return [f"{re.escape(anchor)}(?:{'|'.join(rests)})" for anchor, rests in by_anchor.items()]
 
@@ -524,6 +590,12 @@ _ALTERNATIVES: list[Alternative] = [
         _sk_dash,
     ),
     Alternative(
+        "sendgrid_key",
+        r"G\.(?<=SG\.)(?<![A-Za-z0-9_-]SG\.)[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])",
+        frozenset({"SENDGRID_KEY"}),
+        _token("SENDGRID_KEY", 1, _min_entropy(3.5)),
+    ),
+    Alternative(
         "npm_token",
         r"_(?<=npm_)(?<![A-Za-z0-9_]npm_)[A-Za-z0-9]{36}(?![A-Za-z0-9_])",
         frozenset({"NPM_TOKEN"}),
@@ -597,6 +669,7 @@ ENTITIES: tuple[str, ...] = (
     "OPENAI_KEY",
     "ANTHROPIC_KEY",
     "HUGGINGFACE_TOKEN",
+    "SENDGRID_KEY",
     "NPM_TOKEN",
     "PYPI_TOKEN",
     "PRIVATE_KEY",

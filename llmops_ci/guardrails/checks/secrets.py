@@ -6,7 +6,8 @@ high-entropy values assigned to secret-ish names.
 - `AWS_ACCESS_KEY`: AWS access key ids, `AKIA`/`ASIA`/`ABIA`/`ACCA`/`A3T?` + 16 base32 characters
   (`A-Z2-7`), Shannon entropy >= 3.
 - `AWS_SECRET_KEY`: 40 base64 characters assigned to a name holding `aws` and `secret`, or ending
-  `secret_access_key` (`aws_secret_access_key = …`, `"SecretAccessKey": "…"`).
+  `secret_access_key` (`aws_secret_access_key = …`, `"SecretAccessKey": "…"`), or named so in prose
+  (`The AWS secret access key is …`).
 - `AWS_BEDROCK_KEY`: Amazon Bedrock API keys, long-lived `ABSKQmVkcm9ja0FQSUtleS…` (base64 of
   `BedrockAPIKey-`) and short-lived `bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29t…`.
 - `GOOGLE_API_KEY`: `AIza` + 35 characters of `A-Za-z0-9_-`, entropy >= 3.5.
@@ -30,6 +31,7 @@ high-entropy values assigned to secret-ish names.
   + `AA`.
 - `HUGGINGFACE_TOKEN`: `hf_` or `api_org_` + 34 letters, mixed case (identifiers such as
   `hf_generatedKey` are not).
+- `SENDGRID_KEY`: `SG.` + 22 + `.` + 43 characters of `A-Za-z0-9_-` (entropy >= 3.5).
 - `NPM_TOKEN`: `npm_` + 36 letters and digits; any `_authToken` value on an `.npmrc` line
   (`//registry.npmjs.org/:_authToken=…`, where older tokens are UUIDs).
 - `PYPI_TOKEN`: `pypi-AgEIcHlwaS5vcmc` (pypi.org) or `pypi-AgENdGVzdC5weXBpLm9yZw` (test.pypi.org) + 70
@@ -50,7 +52,8 @@ of a clone URL is a `GITHUB_TOKEN`), which wins over `GENERIC_SECRET`; then the 
 
 ### Generic secrets
 `GENERIC_SECRET` fires on a value assigned with `=`, `:`, `:=` or `=>` on the same line (quoted, bare, or
-in escaped quotes `\"…\"` inside a JSON string such as tool-call arguments) to a name whose last word is
+in escaped quotes `\"…\"` inside a JSON string such as tool-call arguments), or named in prose with `is` /
+`was` (`The SMTP password is …`, below), to a name whose last word is
 `password`, `passwd`, `passphrase`, `pass`, `pwd`, `secret`, `token`, `credential`, `auth` or
 `authorization`, or `key` after a qualifier (`api_key`, `access_key`, `secret_key`, `private_key`,
 `client_key`, `AccountKey`, `apikey`…). Names are read in code and config (`DB_PASSWORD=`,
@@ -61,13 +64,15 @@ Markdown (`Your API key: …`, `**Password:** …`). Names marked public or as c
 
 - be at least 8 characters long, without whitespace, not only digits;
 - reach `min_entropy` bits of Shannon entropy per character (default **3.0**);
-- not be made only of letters and `_ . -` (words and names: `API_KEY_GOES_HERE`, `IAmSensitive`; gitleaks
-  skips these too), a template, variable or mask (`${X}`, `{{ x }}`, `$X`, `<x>`, `%s`, `***`, `xxxx`), a
-  placeholder (`your-api-key-here`, `changeme`, `example`, `dummy`, `redacted`), a path, a URL, or code
-  (brackets, backslashes);
-- when bare (unquoted), contain a digit, not be an attribute path (`self.token2`), and not be an
-  identifier on the right of a spaced `=` (`auth = v4auth_header` is code; `PASSWORD=s3cr3tPw9` in an
-  `.env` file is a literal).
+- not be made only of letters and `_ . -` unless they look drawn at random (below) (words and names:
+  `API_KEY_GOES_HERE`, `IAmSensitive`; gitleaks skips these too), nor be a template, variable or mask
+  (`${X}`, `{{ x }}`, `$X`, `<x>`, `%s`, `***`, `xxxx`), a placeholder (`your-api-key-here`, `changeme`,
+  `example`, `dummy`, `redacted`), a path, a URL, or code (brackets, backslashes);
+- when bare (unquoted), not be an attribute path (`self.token2`), not be an identifier on the right of a
+  spaced `=` (`auth = v4auth_header` is code; `PASSWORD=s3cr3tPw9` in an `.env` file is a literal), and
+  contain a digit unless its characters look drawn at random (below) in `.env` or YAML
+  (`REDIS_PASSWORD=XXTKni%BsoWB%BF`); a bare value may start with `%`, `!`, `*` or `#` unless the rest is
+  a name (`!Ref`, `*defaults`, `#field`, `%APPDATA%`).
 
 Why 3.0: detect-secrets flags *any* quoted string from 4.5 bits (base64 alphabet) or 3.0 (hex alphabet),
 because it has no name to go by. Here the name already says "credential", so the value only has to look
@@ -75,6 +80,18 @@ chosen rather than typed: 3.0 keeps random hex (3.7-4.0 for 32+ characters), UUI
 and generated passwords (12 random characters: about 3.5), and drops repetitive or short values
 (`hunter22` 2.75, `P@ssw0rd!` 2.9, `password1` 2.9). A value of n distinct characters reaches at most
 log2(n) bits: 3.0 needs at least 8 distinct characters.
+
+Only letters and `_ . -` make a word or a name unless the characters look drawn at random: the kind of
+character (lower case, upper case, digit, other) changes between at least 40% of neighbouring characters
+(the separators `- _ . : /` left out) and the runs of letters and of digits average under 3 characters
+(`noZNigOHhnDezw` is random; `MyServiceToken`, `Password123!`, `SHA256-based`, `gpt-4o-mini-2024-07-18`
+are not). 97.5% of random 14-24 character passwords and 99.5% of AWS secret keys pass.
+
+In prose (`<name> is <value>`, `<name> was <value>`, e.g. `The SMTP password is h3*lbLN5wP653cMiAl.`)
+the value must in addition be at least 10 characters long and look drawn at random, with or without a
+digit: "the password is incorrect", "the key is to be patient", "the API key is RS256-signed", "the
+password is Password123!" are sentences, not leaks. A `.`, `,`, `;` or `:` after a bare value ends the
+sentence, not the value (`!` and `?` may be part of a password and stay).
 
 ## Options
 - `entities`: the entities to report (default: all).
@@ -91,11 +108,12 @@ log2(n) bits: 3.0 needs at least 8 distinct characters.
   `bench/secrets_accuracy.py --speed` measures it.
 - Formats only: no key is verified with its provider, so a well-formed revoked or example key (AWS's
   `AKIAIOSFODNN7EXAMPLE`) is reported. Checksums of GitHub and npm tokens are not verified.
-- Not reported: passwords shorter than 8 characters or made only of letters, passphrases with spaces,
+- Not reported: passwords shorter than 8 characters (10 in prose) or made only of letters that do not
+  look random, passphrases with spaces,
   values split across lines, credentials under names without a secret-ish word (`DATABASE_URL` holding a
   URL without password, `x = "…"`), and bare high-entropy strings without a name (detect-secrets' base64
   and hex plugins report those, and with them hashes, IDs and encoded data).
-- Not covered: other providers' formats (Twilio, SendGrid, GitLab, Datadog, …), base64-wrapped JWTs, PuTTY
+- Not covered: other providers' formats (Twilio, GitLab, Datadog, …), base64-wrapped JWTs, PuTTY
   `.ppk` files and `---- BEGIN SSH2 …` blocks, and JWTs whose header does not start with `{"`.
 """
 
