@@ -360,6 +360,257 @@ def guard_checks(check_type: str | None) -> None:
     sys.exit(command.checks(check_type))
 
 
+# --- releases and promotions: commands/release.py, promote.py, rollback.py, history.py, ci_release.py
+
+_PROJECT_OPTION = click.option(
+    "--project", "-C", type=click.Path(path_type=Path), help="Repository root holding llmops.yaml."
+)
+_RESULTS_OPTION = click.option(
+    "--results",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="More results (a run directory or a directory of runs) besides the project's runs directory.",
+)
+_PUSH_OPTION = click.option(
+    "--push", metavar="REMOTE", help="Push the new promotion tag to REMOTE (e.g. origin), atomically."
+)
+_ENV_FILE_OPTION = click.option(
+    "--update-env-file",
+    is_flag=True,
+    help="Also write the new version into the Environment file's releases and commit it (GitOps).",
+)
+
+
+@cli.group()
+def release() -> None:
+    """Release artifacts as git tags: <kind-plural>/<name>@<x.y.z> (e.g. prompts/x@1.4.0)."""
+
+
+@release.command(name="plan")
+@click.argument("names", nargs=-1)
+@_PROJECT_OPTION
+@_RESULTS_OPTION
+@click.option("--all", "show_all", is_flag=True, help="List unchanged artifacts too.")
+@click.option(
+    "--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+def release_plan(
+    names: tuple[str, ...],
+    project: Path | None,
+    results: tuple[Path, ...],
+    show_all: bool,
+    output_format: str,
+) -> None:
+    """Show what changed since each artifact's last release tag, the proposed semver bump and why,
+    and the eval evidence for the exact content digest (pass rate, cost).
+
+    NAMES are prompt names or prefix/name (policies/x, rag/x, suites/x); none means every artifact.
+    major: inputs removed, renamed or narrowed, output schema broken; minor: template, messages, model,
+    params changed, optional inputs added; patch: metadata or descriptions only. Exit 0.
+    """
+    from llmops_ci.commands import release as command
+
+    sys.exit(
+        command.run_plan(
+            list(names),
+            project=project,
+            results=list(results),
+            show_all=show_all,
+            output_format=output_format,
+        )
+    )
+
+
+@release.command(name="tag")
+@click.argument("names", nargs=-1)
+@_PROJECT_OPTION
+@_RESULTS_OPTION
+@click.option(
+    "--require-eval", is_flag=True, help="Refuse unless passing eval results exist for each content digest."
+)
+@click.option(
+    "--bump",
+    type=click.Choice(["patch", "minor", "major"]),
+    help="Raise the proposed bump (never lower it).",
+)
+@click.option(
+    "--version",
+    "version",
+    metavar="X.Y.Z",
+    help="With one NAME: release as this version (at least the proposed one), e.g. to continue a "
+    "numbering started elsewhere.",
+)
+@click.option(
+    "--changelog",
+    default="CHANGELOG.md",
+    show_default=True,
+    help="Changelog file, relative to the project root.",
+)
+@click.option(
+    "--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+def release_tag(
+    names: tuple[str, ...],
+    project: Path | None,
+    results: tuple[Path, ...],
+    require_eval: bool,
+    bump: str | None,
+    version: str | None,
+    changelog: str,
+    output_format: str,
+) -> None:
+    """Tag every changed artifact (or NAMES): an annotated tag whose message holds the content digest,
+    the bump reason and the eval summary, after a commit adding one CHANGELOG entry per artifact.
+
+    All or nothing: the commit and the tags are written in one git ref transaction. Refuses (exit 1)
+    on a dirty tree, an existing tag, an invalid artifact, a named artifact that did not change, and
+    with --require-eval when no passing results exist for the digest.
+    """
+    from typing import Literal, cast
+
+    from llmops_ci.commands import release as command
+
+    level = cast("Literal['patch', 'minor', 'major'] | None", bump)
+    sys.exit(
+        command.run_tag(
+            list(names),
+            project=project,
+            results=list(results),
+            require_eval=require_eval,
+            bump=level,
+            version=version,
+            changelog=changelog,
+            output_format=output_format,
+        )
+    )
+
+
+@cli.command()
+@click.argument("target", metavar="NAME@VERSION")
+@click.option("--to", "env", required=True, metavar="ENV", help="The Environment to promote to.")
+@_PROJECT_OPTION
+@click.option("--reason", "-m", default="", help="Why (kept in the promotion tag).")
+@click.option(
+    "--weight",
+    type=click.FloatRange(0, 100, min_open=True),
+    help="Weighted rollout: this version gets N%, the stable version the rest.",
+)
+@_ENV_FILE_OPTION
+@_RESULTS_OPTION
+@_PUSH_OPTION
+@click.option(
+    "--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+def promote(
+    target: str,
+    env: str,
+    project: Path | None,
+    reason: str,
+    weight: float | None,
+    update_env_file: bool,
+    results: tuple[Path, ...],
+    push: str | None,
+    output_format: str,
+) -> None:
+    """Promote a released version to ENV: an immutable annotated tag promotions/<env>/<kind>/<name>/<seq>
+    (the highest sequence is live) holding the version, digest, who, why and the evidence.
+
+    Refused (exit 1) without eval evidence for the release's digest, below the environment's gate
+    thresholds, by someone not in its approvers, or before the version is live in the environments it
+    requires.
+    """
+    from llmops_ci.commands import promote as command
+
+    sys.exit(
+        command.run(
+            target,
+            env=env,
+            project=project,
+            reason=reason,
+            weight=weight,
+            update_env_file=update_env_file,
+            results=list(results),
+            push=push,
+            output_format=output_format,
+        )
+    )
+
+
+@cli.command()
+@click.argument("name")
+@click.option("--env", required=True, help="The Environment to roll back.")
+@_PROJECT_OPTION
+@click.option("--reason", "-m", default="", help="Why (kept in the promotion tag).")
+@_ENV_FILE_OPTION
+@_PUSH_OPTION
+@click.option(
+    "--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+def rollback(
+    name: str,
+    env: str,
+    project: Path | None,
+    reason: str,
+    update_env_file: bool,
+    push: str | None,
+    output_format: str,
+) -> None:
+    """Make the previous version of NAME live again in ENV, as a new promotion tag (no tag is moved).
+
+    Promotions replay as a stack: a rollback undoes the latest promotion still in force, so rolling back
+    twice goes back two promotions. Approvers apply; the gate does not (the version passed it before).
+    """
+    from llmops_ci.commands import rollback as command
+
+    sys.exit(
+        command.run(
+            name,
+            env=env,
+            project=project,
+            reason=reason,
+            update_env_file=update_env_file,
+            push=push,
+            output_format=output_format,
+        )
+    )
+
+
+@cli.command()
+@click.argument("name")
+@click.option("--env", help="Only this Environment's promotions.")
+@_PROJECT_OPTION
+@click.option(
+    "--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+def history(name: str, env: str | None, project: Path | None, output_format: str) -> None:
+    """Every release and promotion of NAME with who, when and the evidence, and what is live where."""
+    from llmops_ci.commands import history as command
+
+    sys.exit(command.run(name, env=env, project=project, output_format=output_format))
+
+
+@cli.group()
+def ci() -> None:
+    """Jobs for the GitHub Action."""
+
+
+@ci.command(name="release")
+@_PROJECT_OPTION
+@click.option("--require-eval", is_flag=True, help="A release tag without eval evidence fails verification.")
+@_RESULTS_OPTION
+@_PUSH_OPTION
+def ci_release(project: Path | None, require_eval: bool, results: tuple[Path, ...], push: str | None) -> None:
+    """On a release tag push, verify the tag (digest of the tagged content, recorded evidence) and write
+    a summary ($GITHUB_STEP_SUMMARY); on workflow_dispatch (inputs name, version, env, reason, weight,
+    update_env_file), promote as the GitHub actor (--results and --push apply to it).
+    Reads GITHUB_EVENT_NAME, GITHUB_REF and GITHUB_EVENT_PATH. Exit 1 when verification fails or the
+    promotion is refused.
+    """
+    from llmops_ci.commands import ci_release as command
+
+    sys.exit(command.run(project=project, require_eval=require_eval, results=list(results), push=push))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run click without its own exit handling so every exit code is ours."""
     try:
