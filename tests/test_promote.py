@@ -457,3 +457,21 @@ def test_eval_results_are_the_evidence_end_to_end(tmp_path: Path, capsys: pytest
     code, out, err = promote(capsys, repo, "classifier@1.0.0", "--to", "staging")
     assert code == 0, err
     assert live(repo, "staging") == [{"version": "1.0.0", "weight": 100}]
+
+
+def test_a_policy_is_promoted_without_evidence(released: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli(capsys, "release", "tag", "-C", released, "policies/pii-default")[0] == 0
+    code, out, err = promote(
+        capsys, released, "policies/pii-default@1.0.0", "--to", "staging", "--update-env-file"
+    )
+    assert code == 0, err
+    assert "promotions/staging/policies/pii-default/0001" in out
+    message = git(
+        released, "tag", "-l", "--format=%(contents)", "promotions/staging/policies/pii-default/0001"
+    )
+    assert "Gate: not applicable (eval results do not target a GuardrailPolicy)" in message
+    assert (
+        "    policies/pii-default: {version: 1.0.0}\n" in (released / "environments/staging.yaml").read_text()
+    )
+    code, out, _ = cli(capsys, "history", "policies/pii-default", "-C", released)
+    assert code == 0 and "Live: staging 1.0.0" in out and "note:" not in out

@@ -748,18 +748,27 @@ def test_release_tag_refusals(
     )
     assert code == 1 and "failed its suite thresholds (pass_rate 50.0% < min 0.9)" in err
     assert tags(repo) == ["prompts/classifier@1.0.0"] and git(repo, "status", "--porcelain") == ""
+    (repo / "guardrails/pii.yaml").write_text(POLICY.replace("redact", "mask"), encoding="utf-8")
+    commit_all(repo, "a policy change too: policies and suites need no evidence")
     passing = write_run(
         repo.parent / "results" / "run-2", digest_of(repo), passed=10, finished="2024-06-01T00:00:00Z"
     )
-    code, out, err = cli(
-        capsys, "release", "tag", "-C", repo, "classifier", "--require-eval", "--results", passing.parent
-    )
+    code, out, err = cli(capsys, "release", "tag", "-C", repo, "--require-eval", "--results", passing.parent)
     assert code == 0, err
-    assert "Tagged prompts/classifier@1.0.1 (patch: metadata changed (description))" in out
-    data = tag_data(repo, "prompts/classifier@1.0.1")
+    assert (
+        "Tagged prompts/classifier@1.1.0 (minor: referenced GuardrailPolicy/pii-default changed; "
+        "metadata changed (description))" in out
+    )
+    assert "Tagged policies/pii-default@1.0.0 (first release)" in out
+    assert (
+        "evidence: not applicable (eval results target prompts and RAG pipelines, not a GuardrailPolicy)"
+        in out
+    )
+    data = tag_data(repo, "prompts/classifier@1.1.0")
     assert data["evidence_passed"] is True and data["evidence"][0]["run_id"] == "run-2"
     assert data["previous"] == "1.0.0" and data["reasons"] == [
-        {"level": "patch", "reason": "metadata changed (description)"}
+        {"level": "minor", "reason": "referenced GuardrailPolicy/pii-default changed"},
+        {"level": "patch", "reason": "metadata changed (description)"},
     ]
 
 
@@ -915,10 +924,16 @@ def test_ci_release_verifies_a_release_tag_on_push(
     assert f"content digest `{tag_data(repo, 'prompts/classifier@1.0.0')['digest']}` matches" in out
     summary = github["summary"].read_text(encoding="utf-8")
     assert "**Verified**" in summary and "pass rate 100.0% (10/10)" in summary
-    # a suite without evidence fails --require-eval
+    # a suite is not an eval target: no evidence needed
     push_event(monkeypatch, github, "refs/tags/suites/classifier-regression@1.0.0")
     code, out, _ = cli(capsys, "ci", "release", "-C", repo, "--require-eval")
+    assert code == 0 and "evidence: none recorded" in out
+    # a prompt released without evidence fails --require-eval
+    assert cli(capsys, "release", "tag", "-C", repo, "classifier")[0] == 0
+    push_event(monkeypatch, github, "refs/tags/prompts/classifier@1.1.0")
+    code, out, _ = cli(capsys, "ci", "release", "-C", repo, "--require-eval")
     assert code == 1 and "--require-eval: the tag records no eval evidence" in out
+    assert cli(capsys, "ci", "release", "-C", repo)[0] == 0
     # a hand-made tag whose data lies about the digest
     lie = tag_data(repo, "prompts/classifier@1.0.0") | {"digest": "sha256:0123456789ab"}
     message = (

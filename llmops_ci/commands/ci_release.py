@@ -28,7 +28,7 @@ from llmops_ci.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from llmops_ci.release.evidence import describe, suite_problems
 from llmops_ci.release.ledger import Repository
 from llmops_ci.release.promotion import split_text
-from llmops_ci.release.tags import PROMOTION_TAG, RELEASE_KINDS, RELEASE_TAG, data_of
+from llmops_ci.release.tags import EVAL_TARGET_KINDS, PROMOTION_TAG, RELEASE_KINDS, RELEASE_TAG, data_of
 
 
 def _payload() -> dict[str, Any]:
@@ -105,7 +105,7 @@ def _verify_release(repo: Repository, tag_name: str, require_eval: bool) -> int:
             problems += suite_problems(evidence)
         else:
             lines.append("- evidence: none recorded")
-            if require_eval:
+            if require_eval and RELEASE_KINDS[match["prefix"]] in EVAL_TARGET_KINDS:
                 problems.append("--require-eval: the tag records no eval evidence")
     lines += ["", f"**{'Verification failed' if problems else 'Verified'}**"] + [f"- {p}" for p in problems]
     for line in lines:

@@ -21,7 +21,7 @@ from llmops_ci.release.versions import Level, Version
 
 def _evidence_lines(item: PlanItem) -> list[str]:
     if not item.evidence.groups:
-        return [f"  digest {item.digest}; evidence: none (no eval results for this digest)"]
+        return [f"  digest {item.digest}; evidence: {item.no_evidence}"]
     return [f"  digest {item.digest}; evidence:"] + [
         f"    {describe(group)}" for group in item.evidence.groups
     ]
@@ -111,7 +111,7 @@ def run_tag(
         for group in item.evidence.groups:
             click.echo(f"  evidence: {describe(group)}")
         if not item.evidence.groups:
-            click.echo("  evidence: none for this digest")
+            click.echo(f"  evidence: {item.no_evidence}")
     click.echo(f"Committed {changelog} ({commit[:12]}).")
     tags = " ".join(item.tag() for item in released)
     click.echo(f"Publish: git push origin HEAD {tags}")

@@ -6,7 +6,8 @@ The highest sequence is what is live; tags are never moved or deleted (clones ke
 
 - Gate: evidence (results for the release's digest under the runs directory and ``--results``; else the
   summary the release tag carries) must exist, and every suite x model must meet the environment's
-  ``gate`` thresholds (without a gate: its own suite's thresholds).
+  ``gate`` thresholds (without a gate: its own suite's thresholds). Only prompts and RAG pipelines are
+  eval targets; a policy or a suite is promoted without evidence (approvers and requires still apply).
 - ``approvers`` (git e-mails, or ``@login`` for the GitHub actor of ``ci release``): anyone else is refused.
 - ``requires``: the version must be live (with a weight above 0) in each of those environments first.
 - Rollout: ``--weight N`` makes the version the canary at N% next to the stable version (the one fully
@@ -36,7 +37,7 @@ from llmops_ci.release.evidence import (
 )
 from llmops_ci.release.git import Identity, NewTag
 from llmops_ci.release.ledger import Promotion, Release, Repository
-from llmops_ci.release.tags import ArtifactKey, message
+from llmops_ci.release.tags import EVAL_TARGET_KINDS, ArtifactKey, message
 from llmops_ci.release.versions import Version
 
 
@@ -112,6 +113,8 @@ def evidence_for(repo: Repository, release: Release, results: list[Path]) -> Evi
 
 
 def _gate(env: Environment, release: Release, evidence: Evidence) -> list[str]:
+    if release.key.kind not in EVAL_TARGET_KINDS:
+        return []  # eval results never target a policy or a suite: no evidence to gate on
     if not evidence.groups:
         return [
             f"no eval evidence for {release.tag.name} (digest {release.digest}): run llmops-ci eval on that "
@@ -223,7 +226,10 @@ def _record(
         f"Why: {options.reason or '(no reason given)'}",
     ]
     if action != "rollback":
-        lines.append(f"Gate: {_gate_text(env)}: met by every suite x model")
+        if key.kind in EVAL_TARGET_KINDS:
+            lines.append(f"Gate: {_gate_text(env)}: met by every suite x model")
+        else:
+            lines.append(f"Gate: not applicable (eval results do not target a {key.kind})")
     if evidence.groups:
         lines.append(f"Evidence (from {evidence.source}):")
         lines += [f"- {describe(group)}" for group in evidence.groups]

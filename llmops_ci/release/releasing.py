@@ -25,7 +25,7 @@ from llmops_ci.release.bump import Change, bump_level, classify
 from llmops_ci.release.evidence import Evidence, TargetKey, collect, describe, run_directories, suite_problems
 from llmops_ci.release.git import Git, NewTag
 from llmops_ci.release.ledger import Release, Repository
-from llmops_ci.release.tags import ArtifactKey, message, parse_artifact
+from llmops_ci.release.tags import EVAL_TARGET_KINDS, ArtifactKey, message, parse_artifact
 from llmops_ci.release.versions import FIRST_VERSION, Level, Version, level_rank
 
 CHANGELOG = "CHANGELOG.md"
@@ -48,6 +48,13 @@ class PlanItem:
     version: Version | None = None
     evidence: Evidence = field(default_factory=Evidence)
     problem: str | None = None
+
+    @property
+    def no_evidence(self) -> str:
+        """What to say when there is no evidence."""
+        if self.key.kind not in EVAL_TARGET_KINDS:
+            return f"not applicable (eval results target prompts and RAG pipelines, not a {self.key.kind})"
+        return "none (no eval results for this digest)"
 
     @property
     def changed(self) -> bool:
@@ -161,6 +168,7 @@ def plan(repo: Repository, names: list[str], results: list[Path]) -> list[PlanIt
             item.changes += _reference_changes(
                 dict(previous.data.get("references", {})) if previous.data else {}, item.references
             )
+        item.changes.sort(key=lambda change: -level_rank(change.level))  # most severe first (stable)
         if not item.changes:
             item.changes = [Change("patch", "no semantic change (the same content written differently)")]
         item.level = bump_level(item.changes)
@@ -186,7 +194,7 @@ def _message(item: PlanItem) -> str:
         lines.append("Evidence:")
         lines += [f"- {describe(group)}" for group in item.evidence.groups]
     else:
-        lines.append("Evidence: none (no eval results for this digest)")
+        lines.append(f"Evidence: {item.no_evidence}")
     data = {
         "type": "release",
         "kind": item.key.kind,
@@ -213,7 +221,7 @@ def changelog_entry(item: PlanItem, day: str) -> str:
     if item.evidence.groups:
         lines += [f"- evidence: {describe(group)}" for group in item.evidence.groups]
     else:
-        lines.append("- evidence: none")
+        lines.append(f"- evidence: {item.no_evidence}")
     return "\n".join(lines) + "\n\n"
 
 
@@ -283,7 +291,7 @@ def _refusals(items: list[PlanItem], options: TagOptions, git: Git) -> list[str]
             refusals.append(f"{item.key}: {tag} is not a valid git tag name")
         if git.tag_exists(tag):
             refusals.append(f"{item.key}: tag {tag} already exists (tags are never moved)")
-        if options.require_eval and not item.evidence.passed:
+        if options.require_eval and item.key.kind in EVAL_TARGET_KINDS and not item.evidence.passed:
             if not item.evidence.groups:
                 refusals.append(
                     f"{item.key}: --require-eval: no eval results for digest {item.digest} "

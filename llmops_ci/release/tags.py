@@ -28,6 +28,9 @@ RELEASE_PREFIXES: dict[str, str] = {
     kind: prefix for kind, prefix in KIND_PREFIXES.items() if kind not in ("Environment", "Project")
 }
 RELEASE_KINDS = {prefix: kind for kind, prefix in RELEASE_PREFIXES.items()}
+#: Kinds eval results can target (records' ``target.kind``): only these can have evidence. A policy or a
+#: suite is released and promoted without evidence (its fixtures and cases are checked by lint and eval).
+EVAL_TARGET_KINDS = frozenset({"Prompt", "RagPipeline"})
 PROMOTIONS = "promotions"
 DATA_MARKER = "--- llmops-ci data (read by llmops-ci; do not edit) ---"
 DATA_VERSION = 1
