@@ -423,3 +423,26 @@ def test_the_direct_path_is_only_for_what_it_can_send_unchanged(monkeypatch: pyt
     monkeypatch.delenv("OPENAI_ORGANIZATION")
     monkeypatch.delenv("OPENAI_API_KEY")
     assert _direct_route(litellm, model, {}) is None  # litellm's own error for a missing key
+
+
+def test_a_cached_rerun_starts_no_event_loop_and_imports_no_http_client(
+    tmp_path: Path, openai_server: OpenAIServer
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    repo = repo_with_cases(tmp_path / "repo", openai_server.base_url, 5)
+    probe = (
+        "import sys; from llmops_ci.cli import main; code = main(sys.argv[1:]); "
+        "print('LOADED', *(m for m in ('asyncio', 'litellm', 'httpx', 'aiohttp') if m in sys.modules), "
+        "file=sys.stderr); sys.exit(code)"
+    )
+    command = [sys.executable, "-c", probe, "eval", "--project", str(repo), "--format", "json"]
+    env = {**os.environ, "OPENAI_API_KEY": "sk-test"}
+    first = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    assert first.returncode == 0 and "LOADED asyncio litellm" in first.stderr, first.stderr[-2000:]
+    second = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert "LOADED\n" in second.stderr and openai_server.request_count == 5
+    assert json.loads(second.stdout)["suites"][0]["records"] == 5
