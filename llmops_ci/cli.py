@@ -611,6 +611,64 @@ def ci_release(project: Path | None, require_eval: bool, results: tuple[Path, ..
     sys.exit(command.run(project=project, require_eval=require_eval, results=list(results), push=push))
 
 
+# --- ci pr: commands/ci_pr.py (the pull-request job of the Action)
+
+
+@ci.command(name="pr")
+@click.option("--project", "-C", type=click.Path(path_type=Path), help="Directory holding llmops.yaml.")
+@click.option("--event", type=click.Path(path_type=Path), help="Event payload (default: $GITHUB_EVENT_PATH).")
+@click.option(
+    "--suites", default="", help="Suites to evaluate (comma/space separated, or all); default: affected."
+)
+@click.option("--model", help="Run every suite on this model instead of its own matrix.")
+@click.option(
+    "--fail-on",
+    type=click.Choice(["regression", "threshold", "never"]),
+    default="regression",
+    show_default=True,
+    help="regression: a regressed suite x model, lint errors or a head that cannot run fail (exit 1); "
+    "threshold: also missed thresholds at head; never: report only.",
+)
+@click.option("--comment/--no-comment", default=True, show_default=True, help="Upsert the PR comment.")
+@click.option("--cache-dir", type=click.Path(path_type=Path), help="Eval cache shared by head and base.")
+@click.option(
+    "--output", "-o", type=click.Path(path_type=Path), help="Directory for the head/ and base/ runs."
+)
+@click.option("--max-regression", "limits", multiple=True, metavar="METRIC=LIMIT", help="As in `diff`.")
+def ci_pr(
+    project: Path | None,
+    event: Path | None,
+    suites: str,
+    model: str | None,
+    fail_on: str,
+    comment: bool,
+    cache_dir: Path | None,
+    output: Path | None,
+    limits: tuple[str, ...],
+) -> None:
+    """On a pull_request event: lint what changed, evaluate the affected suites at head and at base (a git
+    worktree, one shared cache), diff them, upsert one PR comment (GITHUB_TOKEN, GITHUB_API_URL), write
+    the step summary and outputs (verdict, pass-rate, cost-delta, comment-url), and exit per --fail-on.
+    """
+    import gc
+
+    from llmops_ci.commands import ci_pr as command
+
+    gc.enable()  # evaluates, like eval
+    options = command.PrOptions(
+        project=project,
+        event=event,
+        suites=suites,
+        model=model or None,
+        fail_on=fail_on,
+        comment=comment,
+        cache_dir=cache_dir,
+        output=output,
+        limits=limits,
+    )
+    sys.exit(command.run(options))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run click without its own exit handling so every exit code is ours."""
     try:

@@ -17,6 +17,7 @@ from typing import Any
 
 from llmops_ci import __version__
 from llmops_ci.artifacts.loader import ProjectConfig, find_root, load_graph, load_project
+from llmops_ci.artifacts.model import Graph
 from llmops_ci.errors import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK, LlmopsError, UsageError
 from llmops_ci.eval.cache import ResponseCache
 from llmops_ci.eval.guarding import EvalGuards, suite_policy_names
@@ -44,6 +45,8 @@ class EvalOptions:
     max_retries: int | None = None
     stream: bool = False
     output_format: str = "text"
+    #: run every suite on this model (its prompt's params kept) instead of its own matrix
+    model: str | None = None
 
 
 def _git_sha(root: Path) -> str | None:
@@ -142,6 +145,14 @@ def _print_estimate(estimate: dict[str, Any]) -> None:
         )
 
 
+def override_models(graph: Graph, model: str) -> None:
+    """Every suite runs on ``model`` (with its prompt's params) instead of its own ``models`` matrix."""
+    for suite in graph.of_kind("EvalSuite", valid_only=False, everywhere=True):
+        spec = suite.data.get("spec")
+        if isinstance(spec, dict):
+            spec["models"] = [model]
+
+
 def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
@@ -155,6 +166,8 @@ def run(options: EvalOptions) -> int:
         sys.path.insert(0, str(config.root))  # `python` assertions and local models name the repo's modules
     register_local_models(config.spec.get("providers", {}).get("local", {}))
     graph = load_graph(config)
+    if options.model:
+        override_models(graph, options.model)
     guards = EvalGuards(graph)
     try:
         plan = plan_run(graph, config, options.suites)
