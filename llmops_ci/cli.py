@@ -135,6 +135,7 @@ def init(directory: Path) -> None:
 @click.option("--cache-dir", type=click.Path(path_type=Path), help="Cache directory, e.g. .llmops/cassettes.")
 @click.option("--stream", is_flag=True, help="Stream responses to measure time to first token.")
 @click.option("--dry-run", is_flag=True, help="Print calls, tokens and estimated cost; call nothing.")
+@click.option("--model", help="Run every suite on this model id instead of its own models.")
 @click.option(
     "--format",
     "output_format",
@@ -155,6 +156,7 @@ def eval_command(
     cache_dir: Path | None,
     stream: bool,
     dry_run: bool,
+    model: str | None,
     output_format: str,
 ) -> None:
     """Run eval suites (all by default) against their models and gate on their thresholds.
@@ -183,6 +185,7 @@ def eval_command(
         max_retries=max_retries,
         stream=stream,
         output_format=output_format,
+        model=model,
     )
     sys.exit(command.run(options))
 
