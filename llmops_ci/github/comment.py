@@ -65,22 +65,6 @@ def matcher(key: str | None = None) -> Callable[[str], bool]:
     return matches
 
 
-def inline(text: object, limit: int = 2000) -> str:
-    """Text from results or artifacts made safe inline in markdown: one line, no table pipes, no HTML,
-    no @-mentions, no code spans."""
-    value = " ".join(str(text).split())
-    if len(value) > limit:
-        value = value[: limit - 1] + "…"
-    return (
-        value.replace("\\", "\\\\")
-        .replace("|", "\\|")
-        .replace("<", "&lt;")
-        .replace(">", "&gt;")
-        .replace("@", "@\u200b")
-        .replace("`", "'")
-    )
-
-
 def code_block(text: str, language: str = "text") -> str:
     """``text`` in a fenced block whose fence is longer than any backtick run inside (so it cannot close
     it early); mentions do not notify from inside a code block."""
@@ -135,3 +119,11 @@ def build(
     if len(text) > limit:
         text = text[: limit - len(_CUT_NOTE)] + _CUT_NOTE
     return text
+
+
+def inline(text: object, limit: int = 2000) -> str:
+    """Text from results or artifacts made safe inline in markdown (one line, no table pipes, HTML,
+    @-mentions or code spans): the diff report's own escaping."""
+    from llmops_ci.report.diff_markdown import cell
+
+    return cell(text, limit)

@@ -57,7 +57,7 @@ def render(comparison: dict[str, Any], *, max_chars: int = MAX_CHARS) -> str:
     return text[: max_chars - len(note)] + note
 
 
-def _cell(text: Any, limit: int = _CELL_CHARS) -> str:
+def cell(text: Any, limit: int = _CELL_CHARS) -> str:
     """Plain text safe inside a table cell (and outside one): no pipes, tags, mentions or newlines."""
     value = " ".join(str(text).split())
     if len(value) > limit:
@@ -73,7 +73,7 @@ def _cell(text: Any, limit: int = _CELL_CHARS) -> str:
 
 
 def _code(text: Any) -> str:
-    return f"`{_cell(text)}`"
+    return f"`{cell(text)}`"
 
 
 def _fence(diff: str, max_lines: int) -> list[str]:
@@ -97,7 +97,7 @@ def _render(comparison: dict[str, Any], items: int) -> str:
     base, head = comparison["base"], comparison["head"]
     lines.append(f"Base {_run_text(base)} → head {_run_text(head)}.")
     lines.append("")
-    lines.append(f"<sub>Verdict rule: {_cell(comparison['rule'], 2000)}</sub>")
+    lines.append(f"<sub>Verdict rule: {cell(comparison['rule'], 2000)}</sub>")
     if comparison.get("artifacts"):
         lines.append("")
         lines.extend(_artifacts(comparison["artifacts"], items))
@@ -239,7 +239,7 @@ def _flips(entry: dict[str, Any], items: int, several: bool) -> list[str]:
             lines.append("| case | base | head | failing assertion |")
             lines.append("| --- | --- | --- | --- |")
             for flip in listed[:items]:
-                reason = _cell(flip["reason"]) if flip.get("reason") else NA
+                reason = cell(flip["reason"]) if flip.get("reason") else NA
                 lines.append(
                     f"| {_code(flip['case'])} | {fmt_fraction(flip['base'])} | "
                     f"{fmt_fraction(flip['head'])} | {reason} |"
@@ -330,7 +330,7 @@ def _artifacts(artifacts: dict[str, Any], items: int) -> list[str]:
     for change in changed:
         moved = f", moved from {_code(change['moved_from'])}" if change.get("moved_from") else ""
         lines.append(
-            f"**{_cell(change['kind'])}/{_cell(change['name'])}** ({_code(change['path'])}{moved}): "
+            f"**{cell(change['kind'])}/{cell(change['name'])}** ({_code(change['path'])}{moved}): "
             + ", ".join(change["areas"])
         )
         lines.append("")
@@ -364,13 +364,13 @@ def _artifacts(artifacts: dict[str, Any], items: int) -> list[str]:
     for title, listed in (("Added", added), ("Removed", removed)):
         if listed:
             names = ", ".join(
-                f"{_cell(i['kind'])}/{_cell(i['name'])} ({_code(i['path'])})" for i in listed[: max(items, 5)]
+                f"{cell(i['kind'])}/{cell(i['name'])} ({_code(i['path'])})" for i in listed[: max(items, 5)]
             )
             more = f" … and {len(listed) - max(items, 5):,} more" if len(listed) > max(items, 5) else ""
             lines.append(f"{title}: {names}{more}")
             lines.append("")
     for item in artifacts.get("unreadable", [])[: max(items, 5)]:
-        lines.append(f"Unreadable at {_code(item['ref'])}: {_code(item['path'])}: {_cell(item['problem'])}")
+        lines.append(f"Unreadable at {_code(item['ref'])}: {_code(item['path'])}: {cell(item['problem'])}")
         lines.append("")
     return lines[:-1] if lines and lines[-1] == "" else lines
 
