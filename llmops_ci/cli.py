@@ -137,6 +137,12 @@ def init(directory: Path) -> None:
 @click.option("--dry-run", is_flag=True, help="Print calls, tokens and estimated cost; call nothing.")
 @click.option("--model", help="Run every suite on this model id instead of its own models.")
 @click.option(
+    "--shard",
+    metavar="I/N",
+    callback=lambda _ctx, _param, value: _shard(value),
+    help="Run only shard I of N (1-based): a case's shard is sha256(suite/case) mod N + 1.",
+)
+@click.option(
     "--format",
     "output_format",
     type=click.Choice(["text", "json", "junit"]),
@@ -157,6 +163,7 @@ def eval_command(
     stream: bool,
     dry_run: bool,
     model: str | None,
+    shard: tuple[int, int] | None,
     output_format: str,
 ) -> None:
     """Run eval suites (all by default) against their models and gate on their thresholds.
@@ -186,8 +193,48 @@ def eval_command(
         stream=stream,
         output_format=output_format,
         model=model,
+        shard=shard,
     )
     sys.exit(command.run(options))
+
+
+def _shard(value: str | None) -> tuple[int, int] | None:
+    """``--shard I/N`` as (I, N); a bad value is a usage error (exit 2)."""
+    if value is None:
+        return None
+    from llmops_ci.eval.plan import parse_shard
+
+    try:
+        return parse_shard(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="'--shard'") from None
+
+
+# --- merge: commands/merge.py (combine shard runs)
+
+
+@cli.command()
+@click.argument("runs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--output", "-o", required=True, type=click.Path(path_type=Path), help="The merged run directory (new)."
+)
+@click.option(
+    "--allow-partial", is_flag=True, help="Missing shards or incomplete inputs do not fail (exit 0)."
+)
+@click.option(
+    "--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+def merge(runs: tuple[Path, ...], output: Path, allow_partial: bool, output_format: str) -> None:
+    """Combine runs (e.g. the shards of `eval --shard I/N`) into one run directory at --output.
+
+    Records are concatenated (a case_id x model x repeat in two inputs is refused) and the summary is
+    recomputed from them. Complete only when every input is complete and, for shard runs, shards 1..N
+    are each given once. Exit 0; 1 when incomplete (unless --allow-partial); 2 for unusable input.
+    Thresholds are not gated here: `llmops-ci show DIR` exits 1 when the merged run misses one.
+    """
+    from llmops_ci.commands import merge as command
+
+    sys.exit(command.run(list(runs), output=output, allow_partial=allow_partial, output_format=output_format))
 
 
 @cli.command()

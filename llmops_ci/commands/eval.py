@@ -47,6 +47,8 @@ class EvalOptions:
     output_format: str = "text"
     #: run every suite on this model (its prompt's params kept) instead of its own matrix
     model: str | None = None
+    #: (index, count), 1-based: run only the cases of this shard (``--shard i/N``)
+    shard: tuple[int, int] | None = None
 
 
 def _git_sha(root: Path) -> str | None:
@@ -170,7 +172,7 @@ def run(options: EvalOptions) -> int:
         override_models(graph, options.model)
     guards = EvalGuards(graph)
     try:
-        plan = plan_run(graph, config, options.suites)
+        plan = plan_run(graph, config, options.suites, options.shard)
         _prepare_guardrails(guards, plan)
     except PlanError as error:
         sys.stderr.write("\n".join(f"llmops-ci: {problem}" for problem in error.problems) + "\n")
@@ -181,6 +183,8 @@ def run(options: EvalOptions) -> int:
     cache = _cache(config, options)
     run_options = _run_options(config, options, _run_id(), plan.plans)
     if options.dry_run:
+        if options.shard is not None:
+            _print_shard(options.shard, plan)
         _print_estimate(_estimate(plan.calls(), cache))
         return EXIT_OK
     budget = run_options.max_cost_usd
@@ -192,6 +196,11 @@ def run(options: EvalOptions) -> int:
             "(max_cost_usd); nothing was run. See --dry-run"
         )
     return _execute(config, options, run_options, plan, cache, guards)
+
+
+def _print_shard(shard: tuple[int, int], plan: RunPlan) -> None:
+    cases = sum(suite.case_count for suite in plan.plans)
+    sys.stdout.write(f"shard {shard[0]}/{shard[1]}: {cases} case(s), {plan.count} call(s)\n")
 
 
 def _prepare_guardrails(guards: EvalGuards, plan: RunPlan) -> None:
@@ -233,6 +242,7 @@ def _execute(
         "git_sha": run_options.git_sha,
         "toolkit_version": __version__,
         "complete": False,
+        **({"shard": {"index": options.shard[0], "count": options.shard[1]}} if options.shard else {}),
     }
     runner = Runner(run_options, cache, on_record)
     runner.guards = guards
@@ -278,4 +288,7 @@ def _execute(
     if runner.replay_misses:
         sys.stderr.write(f"llmops-ci: --replay: {len(runner.replay_misses)} request(s) not in the cache\n")
         return EXIT_FINDINGS
+    if options.shard is not None and plan.count == 0 and complete:
+        sys.stderr.write(f"llmops-ci: shard {options.shard[0]}/{options.shard[1]} holds no cases\n")
+        return EXIT_OK
     return EXIT_OK if summary["passed"] else EXIT_FINDINGS

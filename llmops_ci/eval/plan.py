@@ -4,6 +4,7 @@ and template rendering. Problems are collected with the file and line (or case i
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -27,6 +28,24 @@ DEFAULT_TIMEOUT_S = 60.0
 KEEP_CALLS = 20_000
 #: ``canonical_json`` with its encoder made once (``json.dumps`` with options makes one per call)
 _canonical = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str).encode
+
+
+def shard_of(case_key: str, count: int) -> int:
+    """The shard (1..count) a case belongs to: ``int(sha256(case_key)) % count + 1``, where ``case_key``
+    is the stable ``suite/case`` id. Every repeat and every model of a case land in the same shard (so
+    ``diff`` pairs it), and the result is the same on every machine and Python version."""
+    return int(hashlib.sha256(case_key.encode("utf-8")).hexdigest(), 16) % count + 1
+
+
+def parse_shard(value: str) -> tuple[int, int]:
+    """``"i/N"`` (1 <= i <= N) as ``(i, N)``; ``ValueError`` with the reason otherwise."""
+    index, slash, count = value.strip().partition("/")
+    if not slash or not index.strip().isdigit() or not count.strip().isdigit():
+        raise ValueError(f"{value!r} is not i/N (e.g. 2/4)")
+    i, n = int(index), int(count)
+    if n < 1 or not 1 <= i <= n:
+        raise ValueError(f"{value!r}: need 1 <= i <= N and N >= 1")
+    return i, n
 
 
 @dataclass(frozen=True)
@@ -59,10 +78,18 @@ class SuitePlan:
     case_files: list[tuple[Path, int, int]] = field(default_factory=list)
     # (id of a model spec, repeat) -> canonical JSON of a request's other fields (see Call.cache_key)
     request_tails: dict[tuple[int, int], str] = field(default_factory=dict)
+    #: (index, count): only the cases of this shard are run (see :func:`shard_of`)
+    shard: tuple[int, int] | None = None
 
     @property
     def name(self) -> str:
         return str(self.suite.name)
+
+    def in_shard(self, case: Case) -> bool:
+        if self.shard is None:
+            return True
+        index, count = self.shard
+        return shard_of(f"{self.suite.name}/{case.id}", count) == index
 
     @property
     def default_vars(self) -> dict[str, Any]:
@@ -285,9 +312,10 @@ class _Renderer:
 
 
 class _Planner:
-    def __init__(self, graph: Graph, config: ProjectConfig) -> None:
+    def __init__(self, graph: Graph, config: ProjectConfig, shard: tuple[int, int] | None = None) -> None:
         self.graph = graph
         self.config = config
+        self.shard = shard
         self.problems: list[str] = []
         self.count = 0  # calls planned
         self.kept: list[Call] | None = []  # None once there are too many to keep (a streamed run)
@@ -323,6 +351,7 @@ class _Planner:
                 "max_cost_usd", self.config.spec.get("budgets", {}).get("max_cost_usd")
             ),
             embedding_model=self.config.defaults.get("embedding_model"),
+            shard=self.shard,
         )
         return plan if self._cases(plan) else None
 
@@ -366,6 +395,8 @@ class _Planner:
                         f"{case.where}: case {case.id!r}: cannot render {plan.target.rel}: {error}"
                     )
                     continue
+                if not plan.in_shard(case):
+                    continue  # another shard's: checked all the same (every shard reports the same problems)
                 plan.case_count += 1
                 calls = len(plan.models) * plan.repeat
                 self.count += calls
@@ -458,6 +489,8 @@ def _replanned(plan: SuitePlan) -> Iterator[Call]:
     default_vars = plan.default_vars
     renderer = _Renderer(plan.target)
     for case in plan.iter_cases():
+        if not plan.in_shard(case):
+            continue
         merged = {**default_vars, **case.vars}
         yield from _case_calls(plan, case, merged, renderer.render(merged), [*defaults, *case.assertions])
 
@@ -497,9 +530,12 @@ def select_suites(graph: Graph, names: Sequence[str]) -> list[Artifact]:
     return [by_name[name] for name in names]
 
 
-def plan_run(graph: Graph, config: ProjectConfig, names: Sequence[str]) -> RunPlan:
-    """Check everything about the requested suites before any model call; raises :class:`PlanError`."""
-    planner = _Planner(graph, config)
+def plan_run(
+    graph: Graph, config: ProjectConfig, names: Sequence[str], shard: tuple[int, int] | None = None
+) -> RunPlan:
+    """Check everything about the requested suites before any model call; raises :class:`PlanError`.
+    With ``shard=(i, N)``, every case is checked but only shard i's cases are planned."""
+    planner = _Planner(graph, config, shard)
     plans = [plan for suite in select_suites(graph, names) if (plan := planner.suite(suite)) is not None]
     if planner.problems:
         raise PlanError(planner.problems)
