@@ -535,6 +535,28 @@ def release_tag(
     )
 
 
+@release.command(name="lock")
+@click.option(
+    "--env", "envs", multiple=True, required=True, metavar="ENV", help="Environment to lock (repeatable)."
+)
+@_PROJECT_OPTION
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path),
+    help="Where to write the lock (default: llmops.lock at the project root).",
+)
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 when the lock is missing or out of date.")
+def release_lock(envs: tuple[str, ...], project: Path | None, output: Path | None, check: bool) -> None:
+    """Write llmops.lock: what the promotion tags make live in each ENV, with each live version's released
+    content (the artifact, its policies and referenced files, llmops.yaml) and its digest, so a deploy
+    image without .git can load_prompt(name, env=ENV). JSON, described by schemas/lock.schema.json.
+    """
+    from llmops_ci.commands import release as command
+
+    sys.exit(command.run_lock(list(envs), project=project, output=output, check=check))
+
+
 @cli.command()
 @click.argument("target", metavar="NAME@VERSION")
 @click.option("--to", "env", required=True, metavar="ENV", help="The Environment to promote to.")

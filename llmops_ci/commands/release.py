@@ -116,3 +116,39 @@ def run_tag(
     tags = " ".join(item.tag() for item in released)
     click.echo(f"Publish: git push origin HEAD {tags}")
     return EXIT_OK
+
+
+def run_lock(envs: list[str], *, project: Path | None, output: Path | None, check: bool) -> int:
+    """``release lock``: write llmops.lock for ``envs`` (exit 0), or with ``check`` compare it with the
+    file (exit 1 when it is missing or out of date)."""
+    from llmops_ci.errors import EXIT_FINDINGS
+    from llmops_ci.release.promotion import split_text
+    from llmops_ci.runtime import lockfile
+
+    if not envs:
+        raise UsageError("name the environments to lock: --env prod (repeat --env for several)")
+    repo = Repository(project)
+    data = lockfile.build(repo, envs)
+    path = output if output is not None else repo.root / lockfile.LOCK_FILE
+    if check:
+        try:
+            current = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            current = None
+        if isinstance(current, dict) and lockfile.same_content(current, data):
+            click.echo(f"{path} is up to date.")
+            return EXIT_OK
+        click.echo(
+            f"{path} is {'out of date' if current is not None else 'missing or unreadable'}: "
+            f"run llmops-ci release lock {' '.join(f'--env {env}' for env in envs)}",
+            err=True,
+        )
+        return EXIT_FINDINGS
+    from llmops_ci.eval.cache import write_atomically
+
+    write_atomically(path, lockfile.dump(data))
+    for env, locked in data["environments"].items():
+        for ref, entry in locked["artifacts"].items():
+            click.echo(f"{env}: {ref} {split_text(entry['live'])} ({entry['promotion']})")
+    click.echo(f"Wrote {path}.")
+    return EXIT_OK

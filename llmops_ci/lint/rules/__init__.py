@@ -29,6 +29,7 @@ from llmops_ci.lint.rules import (
     t001_template_syntax,
     t002_undeclared_variable,
     t003_unused_input,
+    v001_environment_file_disagrees,
     y001_yaml_syntax,
     y002_file_shape,
 )
@@ -61,6 +62,7 @@ _MODULES = (
     g003_check_config,
     g004_unused_check_option,
     c001_chunk_overlap,
+    v001_environment_file_disagrees,
 )
 
 RULES: dict[str, Rule] = {module.CODE: Rule.from_module(module) for module in _MODULES}
