@@ -85,7 +85,7 @@ def test_action_yml_matches_the_schemastore_schema() -> None:
 def test_action_yml_validates_with_check_jsonschema() -> None:
     executable = Path(sys.executable).parent / "check-jsonschema"
     if not executable.is_file():
-        pytest.skip("check-jsonschema is not installed (pip install check-jsonschema, or '.[bench]')")
+        pytest.skip("check-jsonschema is not installed (pip install -e '.[dev]')")
     done = subprocess.run(
         [str(executable), "--builtin-schema", "vendor.github-actions", str(ACTION)],
         capture_output=True,
