@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -110,6 +109,8 @@ def _from_tags(root: Path) -> Live | None:
     none (or git cannot tell)."""
     if _git_top(root) is None:
         return None
+    import subprocess  # here: most lint runs have no Environment to check
+
     fmt = "%(refname:strip=2)%00%(objecttype)%00%(contents)%00%1e"
     try:
         done = subprocess.run(
