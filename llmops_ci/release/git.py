@@ -281,7 +281,10 @@ class Git:
                 Path(temporary).unlink(missing_ok=True)
                 raise
         for attempt in range(50):
-            done = self._call(["update-index", "--add", "--", *files], check=False)
+            # absolute paths: git runs in the project directory, which may lie below the top
+            done = self._call(
+                ["update-index", "--add", "--", *(str(self.top / f) for f in files)], check=False
+            )
             if done.returncode == 0:
                 return
             if "index.lock" not in done.stderr or attempt == 49:
