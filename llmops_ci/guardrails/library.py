@@ -25,7 +25,7 @@ class PolicyLibrary:
 
     @property
     def names(self) -> list[str]:
-        return sorted(a.name for a in self.graph.of_kind("GuardrailPolicy", valid_only=False) if a.name)
+        return sorted({a.name for a in self.graph.of_kind("GuardrailPolicy", valid_only=False) if a.name})
 
     def get(self, name: str) -> Policy:
         return self._get(name, ())
@@ -62,7 +62,16 @@ def _located(artifact: Artifact, error: PolicyError) -> str:
 def load_policy(name: str, project: str | Path | None = None) -> Policy:
     """The compiled GuardrailPolicy ``name`` of the repository at ``project`` (default: the one holding
     the working directory, found by its llmops.yaml)."""
-    start = Path(project) if project is not None else Path.cwd()
-    root = find_root(start.resolve()) or start.resolve()
+    if project is not None:
+        start = Path(project).resolve()
+        root = find_root(start) or start
+    else:
+        found = find_root(Path.cwd().resolve())
+        if found is None:
+            raise PolicyLoadError(
+                f"no llmops.yaml in {Path.cwd()} or above: run inside the repository, or name it "
+                "(load_policy(name, project=...), or --project on the command line)"
+            )
+        root = found
     graph = load_graph(load_project(root))
     return PolicyLibrary(graph).get(name)
