@@ -667,3 +667,13 @@ def test_runtime_schemas_are_valid_draft_2020_12(name: str) -> None:
     schema = json.loads((ROOT / "schemas" / name).read_text(encoding="utf-8"))
     Draft202012Validator.check_schema(schema)
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+
+
+def test_working_tree_load_outside_a_repository_says_where_it_looked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from llmops_ci.runtime import PromptLoadError, load_prompt
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(PromptLoadError, match=r"no llmops\.yaml in .* or above"):
+        load_prompt("classifier")

@@ -301,7 +301,12 @@ def load_prompt(
                 "a lock pins environments: pass env= (without env, the working tree is loaded)"
             )
         start = (project_path or Path.cwd()).resolve()
-        root = find_root(start) or start
+        found = find_root(start)
+        if found is None and project_path is None:
+            raise PromptLoadError(
+                f"no llmops.yaml in {start} or above: run inside the repository, or pass project=..."
+            )
+        root = found or start
         try:
             bundle = working_tree_bundle(load_project(root), "Prompt", prompt_name)
         except PromptLoadError:
