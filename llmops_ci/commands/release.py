@@ -144,7 +144,7 @@ def run_lock(envs: list[str], *, project: Path | None, output: Path | None, chec
             err=True,
         )
         return EXIT_FINDINGS
-    from llmops_ci.eval.cache import write_atomically
+    from llmops_ci.atomic import write_atomically
 
     write_atomically(path, lockfile.dump(data))
     for env, locked in data["environments"].items():

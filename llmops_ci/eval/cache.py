@@ -26,10 +26,11 @@ import json
 import os
 import re
 import secrets
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from llmops_ci.atomic import write_atomically
 
 CACHE_FORMAT = 1
 PACKS_DIR = "packs"
@@ -303,15 +304,3 @@ def merge_packs(directory: Path, limit: int = MAX_PACKS) -> bool:
     for name in merged:
         (directory / name).unlink(missing_ok=True)
     return True
-
-
-def write_atomically(path: Path, content: str | bytes) -> None:
-    """Write to a temporary file in the same directory, then rename over the target."""
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(content.encode("utf-8") if isinstance(content, str) else content)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

@@ -11,8 +11,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
+from llmops_ci.atomic import write_atomically
 from llmops_ci.errors import LlmopsError
-from llmops_ci.eval.cache import write_atomically
 from llmops_ci.eval.metrics import METRICS
 
 SCHEMA_VERSION = 1

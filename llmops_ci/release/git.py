@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from llmops_ci.atomic import write_atomically
 from llmops_ci.errors import UsageError
 from llmops_ci.release import ReleaseError
 
@@ -270,16 +271,7 @@ class Git:
         for path, text in files.items():
             target = self.top / path
             target.parent.mkdir(parents=True, exist_ok=True)
-            descriptor, temporary = tempfile.mkstemp(
-                dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
-            )
-            try:
-                with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
-                    handle.write(text)
-                os.replace(temporary, target)
-            except BaseException:
-                Path(temporary).unlink(missing_ok=True)
-                raise
+            write_atomically(target, text)
         for attempt in range(50):
             # absolute paths: git runs in the project directory, which may lie below the top
             done = self._call(
