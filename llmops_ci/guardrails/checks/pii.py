@@ -77,7 +77,6 @@ whose host is an IP address, or which carries an e-mail address, is reported as 
 from __future__ import annotations
 
 import bisect
-import difflib
 import ipaddress
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -586,7 +585,7 @@ def _regions(spec: Mapping[str, Any]) -> tuple[str, ...]:
 
 
 def _did_you_mean(word: str, choices: Sequence[str]) -> str:
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    if not close:
-        close = [choice for choice in choices if word and choice.startswith(word.upper())][:1]
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    """The project's suggestion, imported only on this error path (it brings jsonschema along)."""
+    from llmops_ci.artifacts.schemas import did_you_mean
+
+    return did_you_mean(word, choices)
