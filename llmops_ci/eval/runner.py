@@ -105,7 +105,6 @@ class Runner:
         self.spent_usd = 0.0
         self.over_budget = False
         self.guards: EvalGuards | None = None
-        self._plan_policies: dict[int, list[Any]] = {}  # id of a SuitePlan (alive for the run) -> policies
         self._prices: dict[str, tuple[float | None, float | None]] = {}
 
     def _cost(self, model: str, input_tokens: Any, output_tokens: Any) -> float | None:
@@ -122,13 +121,7 @@ class Runner:
         """The guardrail policies the call's suite runs with (its own and its prompt's)."""
         if self.guards is None:
             return []
-        plan = call.plan
-        policies = self._plan_policies.get(id(plan))
-        if policies is None:
-            policies = self._plan_policies[id(plan)] = self.guards.for_suite(
-                plan.suite.spec, plan.target.spec, plan.name
-            )
-        return policies
+        return self.guards.for_plan(call.plan)
 
     def serve_cached(self, calls: Iterable[Call]) -> Iterator[Call]:
         """Record at once, without an event loop, every call the cache answers whole (its response in
