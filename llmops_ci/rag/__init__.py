@@ -1,0 +1,1 @@
+"""RAG pipelines from RagPipeline artifacts: corpus -> chunks -> index -> retrieval -> grounded answer."""
