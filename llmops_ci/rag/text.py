@@ -18,23 +18,22 @@ import re
 from collections.abc import Iterator
 from functools import lru_cache
 
-WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+_APOSTROPHES = "'\u2019"
+WORD = re.compile(rf"[^\W_]+(?:[{_APOSTROPHES}][^\W_]+)*")
 _NON_SPACE_NON_WORD = re.compile(r"[^\w\s]|_")
 
-STOP_WORDS = frozenset(
-    """a about above after again against all am an and any are as at be because been before being below
-    between both but by can could did do does doing down during each few for from further had has have
-    having he her here hers herself him himself his how i if in into is it its itself just me more most
-    my myself no nor not now of off on once only or other our ours ourselves out over own same she should
-    so some such than that the their theirs them themselves then there these they this those through to
-    too under until up very was we were what when where which while who whom why will with would you your
-    yours yourself yourselves shall may must also per via""".split()
-)
+_STOP_WORD_LIST = """
+a about above after again against all am an and any are as at be because been before being below between both
+but by can could did do does doing down during each few for from further had has have having he her here hers
+herself him himself his how i if in into is it its itself just me more most my myself no nor not now of off on
+once only or other our ours ourselves out over own same she should so some such than that the their theirs
+them themselves then there these they this those through to too under until up very was we were what when
+where which while who whom why will with would you your yours yourself yourselves shall may must also per via
+"""
+STOP_WORDS = frozenset(_STOP_WORD_LIST.split())
 
-_ABBREVIATIONS = frozenset(
-    "e.g i.e etc inc ltd co corp no nos art sec para vs mr mrs ms dr st jr sr approx dept est fig vol "
-    "p pp cf al".split()
-)
+_ABBREVIATION_LIST = "e.g i.e etc inc ltd co corp no nos art sec para vs mr mrs ms dr st jr sr dept fig vol"
+_ABBREVIATIONS = frozenset(_ABBREVIATION_LIST.split())
 
 
 def words(text: str) -> list[str]:
@@ -49,7 +48,7 @@ def stem(word: str) -> str:
     for suffix, replacement, keep in (("ies", "y", 3), ("sses", "ss", 3), ("ing", "", 4), ("ed", "", 4)):
         if word.endswith(suffix) and len(word) - len(suffix) >= keep:
             return word[: -len(suffix)] + replacement
-    if word.endswith("es") and word[-3:-2] in ("s", "x", "z") or word.endswith(("ches", "shes")):
+    if (word.endswith("es") and word[-3:-2] in ("s", "x", "z")) or word.endswith(("ches", "shes")):
         return word[:-2]
     if word.endswith("s") and not word.endswith(("ss", "us", "is")):
         return word[:-1]
@@ -60,7 +59,7 @@ def terms(text: str) -> list[str]:
     """The content terms of ``text`` in order (repeats kept): what lexical retrieval indexes."""
     out = []
     for word in WORD.findall(text.lower()):
-        word = word.replace("’", "'")
+        word = word.replace("\u2019", "'").removesuffix("'s")
         if word in STOP_WORDS:
             continue
         out.append(stem(word))
