@@ -40,6 +40,8 @@ thousands style ("4,200", "1,000,000.50") loses its commas; any other comma sepa
 2 and 3); trailing zeros after a decimal point are dropped ("4.50" is 4.5, "4,200.00" is 4200). So
 "$4,200" in an answer meets "4200 USD" in a chunk but not "$4,300", and "4.2" never meets "4" and "2".
 Dates stay as their parts ("2024-03-15" is 2024, 03 and 15). Currency symbols and units are not terms.
+Bracketed citation markers ("[1]", "[2, 3]", "[^4]", "[doc1]", "[source 2]") are removed first, so an answer
+citing its sources is not held to contain the numbers 1 to 4.
 
 *Support.* A sentence (``llmops_ci.rag.text.sentences``) is supported by a chunk when
 
@@ -79,6 +81,7 @@ RETRIEVAL_METRICS = ("hit_rate", "recall_at_k", "precision_at_k", "mrr", "ndcg_a
 # Digit groups joined by "." or ",", not glued to a word (so "gpt4", "v2" and "v1.2" are no numbers).
 _NUMBER = re.compile(r"(?<![^\W_])(?<![^\W_][.,])\d+(?:[.,]\d+)*(?![^\W_])")
 _THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+_CITATION = re.compile(r"\[\^?(?:[A-Za-z]+ ?)?\d+(?:\s*[,;\u2013-]\s*(?:[A-Za-z]+ ?)?\d+)*\]")
 
 
 class MeasureError(LlmopsError, ValueError):
@@ -168,6 +171,7 @@ class _Content:
 
 
 def _content(value: str) -> _Content:
+    value = _CITATION.sub(" ", value)
     found = numbers(value)
     words = {term for term in text.terms(value) if not term.isdigit()}
     return _Content(terms=frozenset(words | found), numbers=found)
