@@ -1,4 +1,4 @@
-"""Facts about models (context window, prices) without importing litellm.
+"""Facts about models (context window, prices, embedding size) without importing litellm.
 
 litellm ships its model table as a JSON data file; we read that file directly (``import litellm`` costs
 seconds and may reach the network). Without litellm, a small built-in table covers common families and
@@ -124,6 +124,62 @@ def model_info(model: str) -> ModelInfo:
         if bare.startswith(prefix):
             return ModelInfo(model, window, approximate=True)
     return ModelInfo(model, None, approximate=True)
+
+
+# Embedding output sizes of common models, for when litellm is absent.
+BUILTIN_EMBEDDING_SIZES: dict[str, int] = {
+    "text-embedding-3-small": 1536,
+    "text-embedding-3-large": 3072,
+    "text-embedding-ada-002": 1536,
+}
+# Embedding families that always return their full size (no `dimensions` parameter, or it is ignored).
+_FIXED_EMBEDDING_FAMILIES = (
+    "text-embedding-ada-002",
+    "titan-embed-text-v1",
+    "titan-embed-g1",
+    "embed-english-",
+    "embed-multilingual-",
+    "cohere-embed-v3",
+    "bge-",
+    "gte-",
+)
+# Families whose table size is their default, not their largest (Voyage's output_dimension goes to 2048).
+_DEFAULT_NOT_LARGEST = (
+    "voyage-3",
+    "voyage-4",
+    "voyage-code-3",
+    "voyage-code-4",
+    "voyage-context",
+    "voyage-multimodal-3.5",
+)
+
+
+@dataclass(frozen=True)
+class EmbeddingSize:
+    """An embedding model's full output size; ``fixed`` when it cannot return fewer dimensions."""
+
+    model: str
+    size: int
+    fixed: bool
+    approximate: bool = False
+
+
+def embedding_size(model: str) -> EmbeddingSize | None:
+    """The output size of an embedding model from litellm's ``output_vector_size`` (else a built-in
+    table of OpenAI models), or None when unknown. Models accept a smaller ``dimensions`` unless their
+    family is known to be fixed-size; families whose listed size is not their largest give None."""
+    bare = model.split("/", 1)[-1].lower()
+    if is_local(model) or any(family in bare for family in _DEFAULT_NOT_LARGEST):
+        return None
+    fixed = any(family in bare for family in _FIXED_EMBEDDING_FAMILIES)
+    table = _litellm_table()
+    entry = _entry(table, model) if table is not None else None
+    size = entry.get("output_vector_size") if entry is not None else None
+    if isinstance(size, (int, float)) and size == int(size) and size > 0:
+        return EmbeddingSize(model, int(size), fixed)
+    if bare in BUILTIN_EMBEDDING_SIZES:
+        return EmbeddingSize(model, BUILTIN_EMBEDDING_SIZES[bare], fixed, approximate=table is None)
+    return None
 
 
 def cost_from_usage(

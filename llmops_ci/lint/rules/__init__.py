@@ -5,6 +5,9 @@ from __future__ import annotations
 from llmops_ci.lint.rule import Rule
 from llmops_ci.lint.rules import (
     c001_chunk_overlap,
+    c002_retrieval_budget,
+    c003_embedding_dimensions,
+    c004_corpus_path,
     e001_unpinned_grader,
     e002_sampling_without_repeat,
     e003_unknown_metric,
@@ -62,6 +65,9 @@ _MODULES = (
     g003_check_config,
     g004_unused_check_option,
     c001_chunk_overlap,
+    c002_retrieval_budget,
+    c003_embedding_dimensions,
+    c004_corpus_path,
     v001_environment_file_disagrees,
 )
 
