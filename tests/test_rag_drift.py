@@ -133,7 +133,7 @@ def test_centroid_shift_arithmetic() -> None:
     # mean(a) = (.5, .5), mean(b) = (1, 0): cos = .5 / (sqrt(.5) * 1) = 0.707107 -> 1 - 0.707107 = 0.292893
     a, b = np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([[1.0, 0.0]])
     assert centroid_shift(a, b) == pytest.approx(1 - 1 / math.sqrt(2))
-    assert centroid_shift(np.array([[1.0, 0.0]]), np.array([[0.0, 3.0]])) == pytest.approx(1.0)  # orthogonal
+    assert centroid_shift([[1.0, 0.0]], [[0.0, 3.0]]) == pytest.approx(1.0)  # orthogonal; lists accepted
     assert centroid_shift(np.array([[1.0, 1.0]]), np.array([[-2.0, -2.0]])) == pytest.approx(2.0)  # opposite
 
 

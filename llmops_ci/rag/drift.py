@@ -48,6 +48,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 
 import numpy as np
@@ -117,6 +118,7 @@ def vocabulary_new_fraction(p: Counter[str], q: Counter[str]) -> float:
 # --- vectors ------------------------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=65536)
 def _bucket(term: str, dims: int) -> tuple[int, float]:
     digest = int.from_bytes(hashlib.blake2b(term.encode("utf-8"), digest_size=8).digest(), "big")
     sign = -1.0 if digest >> 63 else 1.0
@@ -139,8 +141,9 @@ def hashed_vectors(texts: Sequence[str], dims: int = 512) -> npt.NDArray[np.floa
     return matrix
 
 
-def centroid_shift(a: npt.NDArray[np.floating], b: npt.NDArray[np.floating]) -> float:
+def centroid_shift(a: npt.ArrayLike, b: npt.ArrayLike) -> float:
     """``1 - cosine`` of the mean rows of ``a`` and ``b``, in [0, 2] (see the module docs)."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.ndim != 2 or b.ndim != 2:
         raise MeasureError(f"expected two 2-D arrays of row vectors, got shapes {a.shape} and {b.shape}")
     if a.shape[0] == 0 or b.shape[0] == 0:

@@ -109,23 +109,28 @@ def _relevant_ranks(ranked: Sequence[str], expected: Collection[str], k: int) ->
 
 
 def hit_rate(ranked: Sequence[str], expected: Collection[str], k: int) -> float:
+    """1.0 when an expected id is in the top ``k``, else 0.0."""
     return 1.0 if _relevant_ranks(ranked, expected, k) else 0.0
 
 
 def recall_at_k(ranked: Sequence[str], expected: Collection[str], k: int) -> float:
+    """Share of the expected ids found in the top ``k``."""
     return len(_relevant_ranks(ranked, expected, k)) / len(set(expected))
 
 
 def precision_at_k(ranked: Sequence[str], expected: Collection[str], k: int) -> float:
+    """Relevant ids in the top ``k``, divided by ``k`` (even when fewer than ``k`` were retrieved)."""
     return len(_relevant_ranks(ranked, expected, k)) / k
 
 
 def reciprocal_rank(ranked: Sequence[str], expected: Collection[str], k: int) -> float:
+    """``1 / rank`` of the first relevant id in the top ``k``, 0.0 when none (its mean is MRR)."""
     ranks = _relevant_ranks(ranked, expected, k)
     return 1.0 / ranks[0] if ranks else 0.0
 
 
 def ndcg_at_k(ranked: Sequence[str], expected: Collection[str], k: int) -> float:
+    """Binary-relevance nDCG at ``k`` (see the module docs)."""
     ranks = _relevant_ranks(ranked, expected, k)
     dcg = sum(1.0 / math.log2(rank + 1) for rank in ranks)
     ideal = sum(1.0 / math.log2(rank + 1) for rank in range(1, min(len(set(expected)), k) + 1))
