@@ -161,7 +161,6 @@ class EmbeddingSize:
     model: str
     size: int
     fixed: bool
-    approximate: bool = False
 
 
 def embedding_size(model: str) -> EmbeddingSize | None:
@@ -178,7 +177,7 @@ def embedding_size(model: str) -> EmbeddingSize | None:
     if isinstance(size, (int, float)) and size == int(size) and size > 0:
         return EmbeddingSize(model, int(size), fixed)
     if bare in BUILTIN_EMBEDDING_SIZES:
-        return EmbeddingSize(model, BUILTIN_EMBEDDING_SIZES[bare], fixed, approximate=table is None)
+        return EmbeddingSize(model, BUILTIN_EMBEDDING_SIZES[bare], fixed)
     return None
 
 
