@@ -49,7 +49,9 @@ _DEFS: tuple[tuple[str, str, Direction, str, str], ...] = (
     ("mrr", "retrieval", "higher", "score", "mean reciprocal rank of the first expected chunk"),
     ("ndcg_at_k", "retrieval", "higher", "score", "normalised discounted cumulative gain at k"),
     ("hit_rate", "retrieval", "higher", "ratio", "cases with at least one expected chunk retrieved"),
-    ("context_relevance_mean", "retrieval", "higher", "score", "mean relevance of retrieved context"),
+    ("context_relevance_mean", "retrieval", "higher", "score", "mean share of question terms per chunk"),
+    ("groundedness_mean", "quality", "higher", "score", "mean share of answer sentences a chunk supports"),
+    ("chunk_utilization_mean", "retrieval", "higher", "ratio", "mean share of chunks the answer uses"),
 )
 
 METRICS: dict[str, Metric] = {

@@ -80,6 +80,8 @@ class SuitePlan:
     request_tails: dict[tuple[int, int], str] = field(default_factory=dict)
     #: (index, count): only the cases of this shard are run (see :func:`shard_of`)
     shard: tuple[int, int] | None = None
+    #: a suite targeting a RagPipeline: its retrieval step (``target`` is then its answer prompt)
+    rag: RagStep | None = None
 
     @property
     def name(self) -> str:
@@ -119,6 +121,8 @@ class Call:
     messages: list[dict[str, str]]
     assertions: list[dict[str, Any]]
     vars: dict[str, Any]
+    #: RAG: the query, the retrieved chunks (with text) and the retrieval metrics of the case
+    retrieval: dict[str, Any] | None = None
     # the canonical JSON of the messages, made on first use (not copied by dataclasses.replace)
     _messages: str | None = field(default=None, init=False, repr=False, compare=False)
 
@@ -164,6 +168,32 @@ def request_key(model: ModelSpec, messages: list[dict[str, str]], repeat: int) -
         "repeat": repeat,
     }
     return sha256_hex(canonical_json(request))
+
+
+@dataclass
+class RagStep:
+    """The retrieval in front of a RAG suite's answer prompt: per case, the question is looked up and the
+    chunks rendered into the prompt (``context_var`` as ``[id] text`` blocks, ``chunks`` as a list)."""
+
+    pipeline: Artifact
+    digest: str
+    retriever: Any  # llmops_ci.rag.retrieve.Retriever
+
+    def prepare(self, case: Case, merged: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(the variables to render, the record's retrieval section); ``ValueError`` when the case has no
+        question."""
+        from llmops_ci.rag.evaluate import retrieval_record
+        from llmops_ci.rag.retrieve import chunk_dicts, context_text
+
+        config = self.retriever.config
+        query = merged.get(config.query_var)
+        if not isinstance(query, str) or not query.strip():
+            raise ValueError(
+                f"needs the question in var {config.query_var!r} (the pipeline's answer.query_var)"
+            )
+        retrieved = self.retriever.search(query)
+        rendered = {**merged, config.context_var: context_text(retrieved), "chunks": chunk_dicts(retrieved)}
+        return rendered, retrieval_record(config, query, retrieved, case.expected_chunks)
 
 
 class PlanError(Exception):
@@ -319,6 +349,7 @@ class _Planner:
         self.problems: list[str] = []
         self.count = 0  # calls planned
         self.kept: list[Call] | None = []  # None once there are too many to keep (a streamed run)
+        self._rag: RagStep | None = None  # the retrieval of the suite being planned
 
     def problem(self, artifact: Artifact, path: tuple[str | int, ...], message: str) -> None:
         position = artifact.position(path)
@@ -328,6 +359,7 @@ class _Planner:
         if not suite.valid:
             self.problems += [f"{p.path}:{p.line}:{p.col}: {p.code} {p.message}" for p in suite.problems]
             return None
+        self._rag = None
         target = self._target(suite)
         if target is None:
             return None
@@ -352,6 +384,7 @@ class _Planner:
             ),
             embedding_model=self.config.defaults.get("embedding_model"),
             shard=self.shard,
+            rag=self._rag,
         )
         return plan if self._cases(plan) else None
 
@@ -378,9 +411,17 @@ class _Planner:
                     )
                 seen[case.id] = case.where
                 merged = {**default_vars, **case.vars}
+                retrieval = None
+                if plan.rag is not None:
+                    try:
+                        merged, retrieval = plan.rag.prepare(case, merged)
+                    except ValueError as missing:
+                        self.problems.append(f"{case.where}: case {case.id!r}: {missing}")
+                        continue
                 ok = True
-                if validator is not None and not (quick is not None and quick(merged)):
-                    for error in sorted(validator.iter_errors(merged), key=lambda e: list(e.path)):
+                checked = merged if retrieval is None else {k: v for k, v in merged.items() if k != "chunks"}
+                if validator is not None and not (quick is not None and quick(checked)):
+                    for error in sorted(validator.iter_errors(checked), key=lambda e: list(e.path)):
                         where = "/".join(str(p) for p in error.absolute_path) or "vars"
                         self.problems.append(f"{case.where}: case {case.id!r}: {where}: {error.message}")
                         ok = False
@@ -403,7 +444,8 @@ class _Planner:
                 if self.kept is not None and len(self.kept) + calls > KEEP_CALLS:
                     self.kept = None  # too many: the run makes them again from the cases
                 if self.kept is not None:
-                    self.kept += _case_calls(plan, case, merged, messages, [*defaults, *case.assertions])
+                    assertions = [*defaults, *case.assertions]
+                    self.kept += _case_calls(plan, case, merged, messages, assertions, retrieval)
         except CaseFileError as error:
             del self.problems[reported:]
             self.problems.append(str(error))
@@ -411,23 +453,51 @@ class _Planner:
         plan.case_files = _case_files(plan)
         return True
 
-    def _target(self, suite: Artifact) -> Artifact | None:
-        target = suite.spec["target"]
-        if "rag" in target:
+    def _rag_step(self, suite: Artifact) -> tuple[RagStep, str] | None:
+        """The suite's pipeline opened (its index built or updated) and the name of its answer prompt."""
+        from llmops_ci.rag.pipeline import PipelineConfig
+        from llmops_ci.rag.retrieve import open_retriever
+
+        name = suite.spec["target"]["rag"]
+        pipeline = self.graph.get("RagPipeline", name)
+        where = ("spec", "target", "rag")
+        if pipeline is None:
+            names = [n for kind, n in self.graph.by_name if kind == "RagPipeline"]
+            self.problem(suite, where, f"no RagPipeline named {name!r}{did_you_mean(name, names)}")
+            return None
+        if not pipeline.valid:
+            self.problems += [f"{p.path}:{p.line}:{p.col}: {p.code} {p.message}" for p in pipeline.problems]
+            return None
+        answer = pipeline.spec.get("answer", {}).get("prompt")
+        if answer is None:
             self.problem(
                 suite,
-                ("spec", "target", "rag"),
-                "RAG pipeline targets are not evaluated yet (the RAG engine is a later issue)",
+                where,
+                f"RagPipeline {name!r} has no answer prompt: nothing to call a model with; "
+                f"`llmops-ci rag eval {name}` measures its retrieval alone",
             )
             return None
-        prompt = self.graph.get("Prompt", target["prompt"])
+        try:
+            retriever = open_retriever(PipelineConfig.from_artifact(pipeline), self.config.root)
+        except LlmopsError as error:
+            self.problems.append(str(error))
+            return None
+        digest = short(artifact_digest(pipeline, self.graph))
+        return RagStep(pipeline, digest, retriever), str(answer)
+
+    def _target(self, suite: Artifact) -> Artifact | None:
+        target = suite.spec["target"]
+        name, where = target.get("prompt"), ("spec", "target", "prompt")
+        if "rag" in target:
+            opened = self._rag_step(suite)
+            if opened is None:
+                return None
+            self._rag, name = opened
+            where = ("spec", "target", "rag")
+        prompt = self.graph.get("Prompt", name)
         if prompt is None:
             names = [name for kind, name in self.graph.by_name if kind == "Prompt"]
-            self.problem(
-                suite,
-                ("spec", "target", "prompt"),
-                f"no Prompt named {target['prompt']!r}{did_you_mean(target['prompt'], names)}",
-            )
+            self.problem(suite, where, f"no Prompt named {name!r}{did_you_mean(str(name), names)}")
             return None
         if not prompt.valid:
             self.problems += [f"{p.path}:{p.line}:{p.col}: {p.code} {p.message}" for p in prompt.problems]
@@ -462,9 +532,12 @@ def _case_calls(
     merged: dict[str, Any],
     messages: list[dict[str, str]],
     assertions: list[dict[str, Any]],
+    retrieval: dict[str, Any] | None = None,
 ) -> list[Call]:
+    if retrieval is not None:  # the record keeps the case's own vars; the chunks are in its retrieval
+        merged = {**plan.default_vars, **case.vars}
     return [
-        Call(plan, case, model, r, messages, assertions, merged)
+        Call(plan, case, model, r, messages, assertions, merged, retrieval)
         for model in plan.models
         for r in range(plan.repeat)
     ]
@@ -492,7 +565,11 @@ def _replanned(plan: SuitePlan) -> Iterator[Call]:
         if not plan.in_shard(case):
             continue
         merged = {**default_vars, **case.vars}
-        yield from _case_calls(plan, case, merged, renderer.render(merged), [*defaults, *case.assertions])
+        retrieval = None
+        if plan.rag is not None:
+            merged, retrieval = plan.rag.prepare(case, merged)
+        assertions = [*defaults, *case.assertions]
+        yield from _case_calls(plan, case, merged, renderer.render(merged), assertions, retrieval)
 
 
 @dataclass

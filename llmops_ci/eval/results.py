@@ -92,6 +92,19 @@ _TYPE_MEANS = {
 }
 
 
+#: a RAG record's retrieval measures -> the summary metric averaging them (llmops_ci.rag.evaluate)
+_RETRIEVAL_SUMMARY = {
+    "hit_rate": "hit_rate",
+    "recall_at_k": "recall_at_k",
+    "precision_at_k": "precision_at_k",
+    "mrr": "mrr",
+    "ndcg_at_k": "ndcg_at_k",
+    "context_relevance": "context_relevance_mean",
+    "groundedness": "groundedness_mean",
+    "chunk_utilization": "chunk_utilization_mean",
+}
+
+
 class _Group:
     """The running totals of one suite x model: per record a few 8-byte floats (for percentiles and exact
     means) and per case one tally, never the records themselves (about a tenth of a kilobyte per case
@@ -126,6 +139,7 @@ class _Group:
         self.rates: dict[str, list[int]] = {}  # name -> [outcomes counted, outcomes seen]
         self.custom: dict[str, array[float]] = {}
         self.checks: dict[str, list[int]] = {}  # "policy/check" -> [records it fired on, records it blocked]
+        self.retrieval: dict[str, array[float]] = {}  # summary metric -> per-record values (RAG)
 
     def add(self, record: dict[str, Any]) -> None:
         self.count += 1
@@ -134,6 +148,11 @@ class _Group:
             self._guardrails(record)
         if record.get("pii") is not None:
             self._rate("pii_leakage_rate", bool(record["pii"]))
+        if record.get("retrieval") is not None:
+            for name, value in record["retrieval"].get("metrics", {}).items():
+                summary_name = _RETRIEVAL_SUMMARY.get(name)
+                if summary_name is not None and isinstance(value, (int, float)):
+                    self.retrieval.setdefault(summary_name, array("d")).append(float(value))
         if isinstance(record.get("score"), (int, float)):
             self.scores.append(float(record["score"]))
         for result in record.get("assertions", []):
@@ -227,6 +246,7 @@ def summarize_group(group: _Group) -> dict[str, Any]:
         **{name: sum(scores) / len(scores) for name, scores in group.type_scores.items()},
         **{name: counted / seen for name, (counted, seen) in group.rates.items()},
         **{name: sum(scores) / len(scores) for name, scores in group.custom.items()},
+        **{name: sum(values) / len(values) for name, values in group.retrieval.items()},
     }
     gates = {
         **DEFAULT_GATES,

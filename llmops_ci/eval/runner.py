@@ -261,12 +261,7 @@ class Runner:
             "case_id": call.case_key,
             "suite": plan.suite.name,
             "case": call.case.id,
-            "target": {
-                "kind": plan.target.kind,
-                "name": plan.target.name,
-                "digest": plan.target_digest,
-                "version": None,
-            },
+            "target": _target(call),
             "model": call.model.name,
             "model_id": call.model.id,
             "repeat": call.repeat,
@@ -278,6 +273,9 @@ class Runner:
             "attempts": attempt.attempts,
             "lineage": {"git_sha": self.options.git_sha, "toolkit_version": __version__, "chunk_ids": []},
         }
+        if call.retrieval is not None:
+            record["retrieval"] = call.retrieval
+            record["lineage"]["chunk_ids"] = [chunk["id"] for chunk in call.retrieval["chunks"]]
         if entry is not None:
             record["guardrails"] = {"input": entry.to_dict()}
             record["blocked"] = "input" if entry.blocked else None
@@ -403,7 +401,21 @@ def _finished(
     )
     if call.plan.target.spec.get("output", {}).get("format") == "json":
         record["output_json"] = output.json
+    if call.retrieval is not None:
+        from llmops_ci.rag.evaluate import answer_measures
+
+        retrieval = record["retrieval"] = {**call.retrieval, "metrics": dict(call.retrieval["metrics"])}
+        if record.get("blocked") is None:
+            retrieval["metrics"].update(answer_measures(call.retrieval, output.text))
     return record
+
+
+def _target(call: Call) -> dict[str, Any]:
+    plan = call.plan
+    if plan.rag is not None:  # the pipeline is what the suite evaluates; its answer prompt is part of it
+        pipeline = plan.rag.pipeline
+        return {"kind": pipeline.kind, "name": pipeline.name, "digest": plan.rag.digest, "version": None}
+    return {"kind": plan.target.kind, "name": plan.target.name, "digest": plan.target_digest, "version": None}
 
 
 async def _evaluate(spec: dict[str, Any], output: Output, grading: Any) -> AssertionResult:
@@ -455,6 +467,7 @@ def _output(call: Call, response: dict[str, Any], cost: Callable[[str, Any, Any]
         input_tokens=input_tokens,
         output_tokens=output_tokens,
         cost_usd=cost(call.model.id, input_tokens, output_tokens),
+        context=list(call.retrieval["chunks"]) if call.retrieval is not None else [],
     )
 
 
