@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -408,6 +409,151 @@ def guard_checks(check_type: str | None) -> None:
     from llmops_ci.commands import guard as command
 
     sys.exit(command.checks(check_type))
+
+
+@cli.group()
+def rag() -> None:
+    """RAG pipelines: build the index, query it, measure retrieval, drift and tuning."""
+
+
+_RAG_PROJECT = click.option(
+    "--project", "-C", type=click.Path(path_type=Path), help="Repository root holding llmops.yaml."
+)
+_RAG_FORMAT = click.option(
+    "--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+
+
+@rag.command(name="build")
+@click.argument("pipelines", nargs=-1)
+@_RAG_PROJECT
+@click.option("--force", is_flag=True, help="Parse, chunk and embed every document again.")
+@_RAG_FORMAT
+def rag_build(pipelines: tuple[str, ...], project: Path | None, force: bool, output_format: str) -> None:
+    """Build or update the index of PIPELINES (default: all) under .llmops/index/.
+
+    Only documents whose bytes changed are parsed, chunked and embedded again; an unchanged corpus and
+    configuration load the existing index.
+    """
+    from llmops_ci.commands import rag as command
+
+    sys.exit(command.build(pipelines, project=project, force=force, output_format=output_format))
+
+
+@rag.command(name="query")
+@click.argument("question")
+@click.option("--pipeline", "-p", "pipeline", help="RagPipeline name (default: the only one).")
+@click.option(
+    "--top-k", "-k", type=click.IntRange(min=1), help="Chunks to return (default: retrieval.top_k)."
+)
+@_RAG_PROJECT
+@_RAG_FORMAT
+def rag_query(
+    question: str, pipeline: str | None, top_k: int | None, project: Path | None, output_format: str
+) -> None:
+    """Print the chunks QUESTION retrieves: rank, score, chunk id (source#n), heading and text."""
+    from llmops_ci.commands import rag as command
+
+    sys.exit(command.query(pipeline, question, project=project, top_k=top_k, output_format=output_format))
+
+
+@rag.command(name="eval")
+@click.argument("pipeline", required=False)
+@click.option("--suite", "suites", multiple=True, help="Only this EvalSuite (repeatable).")
+@click.option(
+    "--misses",
+    type=click.IntRange(min=0),
+    default=10,
+    show_default=True,
+    help="Questions whose expected chunks were not retrieved to list.",
+)
+@_RAG_PROJECT
+@_RAG_FORMAT
+def rag_eval(
+    pipeline: str | None, suites: tuple[str, ...], misses: int, project: Path | None, output_format: str
+) -> None:
+    """Measure PIPELINE's retrieval alone over the suites targeting it (no model is called).
+
+    Per suite: hit rate, recall@k, precision@k, MRR, nDCG@k over cases with expected_chunks, and context
+    relevance over all; the suite's thresholds on these metrics decide the exit code (1 on a failure).
+    """
+    from llmops_ci.commands import rag as command
+
+    sys.exit(
+        command.evaluate(pipeline, suites, project=project, output_format=output_format, show_misses=misses)
+    )
+
+
+@rag.command(name="drift")
+@click.argument("base")
+@click.argument("head")
+@click.option("--pipeline", "-p", "pipeline", help="RagPipeline name (default: the only one).")
+@_RAG_PROJECT
+@_RAG_FORMAT
+def rag_drift(base: str, head: str, pipeline: str | None, project: Path | None, output_format: str) -> None:
+    """Semantic drift from BASE to HEAD: two git refs (the corpus at each) or two audit logs.
+
+    Measures: term_jsd, vocabulary_new_fraction, centroid_shift, topk_changed_fraction, topk_mean_jaccard
+    and (query logs) query_length_shift, judged against the pipeline's drift.thresholds; exit 1 when one
+    is beyond its limit.
+    """
+    from llmops_ci.commands import rag as command
+
+    sys.exit(command.drift(base, head, name=pipeline, project=project, output_format=output_format))
+
+
+def _numbers(kind: type) -> Any:
+    def convert(ctx: click.Context, param: click.Parameter, value: str | None) -> list[Any]:
+        if not value:
+            return []
+        try:
+            return [kind(item) for item in value.split(",") if item.strip()]
+        except ValueError:
+            raise click.BadParameter(f"{value!r}: a comma-separated list of numbers") from None
+
+    return convert
+
+
+@rag.command(name="tune")
+@click.argument("pipeline", required=False)
+@click.option("--size", "sizes", callback=_numbers(int), help="Chunk sizes, e.g. 128,256,512.")
+@click.option(
+    "--overlap",
+    "overlaps",
+    callback=_numbers(float),
+    help="Overlaps: units, or a fraction of the size below 1 (e.g. 0,0.1).",
+)
+@click.option("--top-k", "top_ks", callback=_numbers(int), help="top_k values, e.g. 3,5,8.")
+@click.option("--objective", help="Retrieval metric to maximise (default recall_at_k).")
+@_RAG_PROJECT
+@_RAG_FORMAT
+def rag_tune(
+    pipeline: str | None,
+    sizes: list[int],
+    overlaps: list[float],
+    top_ks: list[int],
+    objective: str | None,
+    project: Path | None,
+    output_format: str,
+) -> None:
+    """Sweep chunk size, overlap and top_k against PIPELINE's retrieval cases.
+
+    Prints each setting's retrieval metrics and context tokens per question, and the best setting. The
+    grid comes from the options, else the pipeline's tune section, else half/same/double the current one.
+    """
+    from llmops_ci.commands import rag as command
+
+    sys.exit(
+        command.tune(
+            pipeline,
+            project=project,
+            sizes=sizes,
+            overlaps=overlaps,
+            top_ks=top_ks,
+            objective=objective,
+            output_format=output_format,
+        )
+    )
 
 
 # --- releases and promotions: commands/release.py, promote.py, rollback.py, history.py, ci_release.py
