@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -97,6 +98,14 @@ def test_hashed_vectors_use_sublinear_term_frequency() -> None:
     # alpha: 1 + ln 3, beta: 1 (in two distinct buckets at this width), then L2-normalised
     norm = math.hypot(1 + math.log(3), 1)
     assert weights == pytest.approx([1 / norm, (1 + math.log(3)) / norm])
+
+
+def test_hashed_vectors_follow_the_documented_hash() -> None:
+    # "Invoices" has the single term "invoice"; h = blake2b-64 of it, bucket h mod 512, sign from bit 63
+    h = int.from_bytes(hashlib.blake2b(b"invoice", digest_size=8).digest(), "big")
+    expected = np.zeros(512)
+    expected[h % 512] = -1.0 if h >> 63 else 1.0
+    assert hashed_vectors(["Invoices"])[0] == pytest.approx(expected)
 
 
 def test_hashed_vectors_are_stable_across_processes() -> None:

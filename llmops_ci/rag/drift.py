@@ -35,10 +35,17 @@ stable). A limit is a maximum, and for ``topk_mean_jaccard`` a minimum (``DRIFT_
 
 ``hashed_vectors`` is an offline *lexical proxy* for embeddings, not a semantic model: each text becomes a
 vector of ``dims`` buckets where every distinct term adds ``1 + ln(tf)`` (sub-linear term frequency) to
-bucket ``h(term) mod dims`` with sign ``±1`` from another bit of ``h`` (the signed feature-hashing trick,
-which keeps collisions unbiased); ``h`` is the first 8 bytes of ``blake2b(term)``, stable across processes
-and machines (never Python's salted ``hash()``). Rows are L2-normalised; a text without terms is a zero row.
-Synonyms and paraphrases look unrelated to it, so it detects vocabulary drift, not meaning drift.
+bucket ``h mod dims``, negated when the top bit of ``h`` is set (the signed feature-hashing trick, which
+keeps collisions unbiased); ``h`` is the term's UTF-8 ``blake2b`` digest of 8 bytes read as a big-endian
+integer, stable across processes and machines (never Python's salted ``hash()``). Rows are L2-normalised; a
+text without terms is a zero row. Synonyms and paraphrases look unrelated to it, so it detects vocabulary
+drift, not meaning drift.
+
+Sample size matters: term distributions and centroids of small samples differ by chance alone. Measured on
+the SQuAD 2.0 sample paragraphs, two random halves of 8 and 9 sentences gave ``term_jsd`` 0.75 and
+``centroid_shift`` 0.64, two halves of 97 and 98 README sentences 0.25 and 0.14, and SQuAD against README
+sentences (17 each) 0.95 and 0.97. Compare samples of similar size and set limits from the drift between
+versions the team judged unchanged.
 """
 
 from __future__ import annotations
