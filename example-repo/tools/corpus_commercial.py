@@ -320,7 +320,7 @@ def invoice_plaintext(rng: random.Random, index: int) -> Doc:
             ]
         ),
         *fine_print(rng, 2),
-        "Registered office as above. This invoice was produced electronically and is valid without signature.",
+        f"{issuer.name}, registered office as above. This invoice is valid without signature.",
         f"Enquiries: {email(bill.contact, issuer)}",
     ]
     return _doc(bill, "invoice", "plain-text-columns", "\n".join(out), index, "txt")
@@ -345,6 +345,8 @@ def invoice_email(rng: random.Random, index: int) -> Doc:
         f"Subject: Invoice {bill.number}",
         "",
         greeting,
+        "",
+        f"Invoice to: {recipient.name}, {recipient.address_inline()}",
         "",
         rng.choice(
             [
@@ -545,7 +547,8 @@ def credit_letter(rng: random.Random, index: int) -> Doc:
         f"Re: credit against invoice {original}",
         "",
         f"Following our conversation last week, I confirm that we have raised credit note {bill.number} in "
-        f'your favour. The credit is for {reason}, concerning "{bill.items[0][0]}".',
+        f'your favour. The credit is for {reason}, concerning "{bill.items[0][0]}"'
+        + (f" supplied under your purchase order {bill.po_number}." if bill.po_number else "."),
         "",
         f"The net amount credited is {bill.amount(bill.subtotal)}, plus {bill.amount(bill.tax)} "
         f"{'VAT' if bill.issuer.country != 'US' else 'tax'}, so {bill.amount(bill.total)} in total. "
@@ -716,6 +719,8 @@ def po_email(rng: random.Random, index: int) -> Doc:
         "",
         "Could you confirm the order and the delivery slot by return? Deliveries are accepted on weekdays "
         "between 7am and 3pm only; the driver should report to the gatehouse first.",
+        "",
+        f"(Supplier on file: {supplier.name}.)",
         "",
         "Best,",
         bill.contact,

@@ -436,6 +436,8 @@ def _doc(
     summary: str,
     qa: list[dict[str, Any]],
 ) -> Doc:
+    if fields["document_number"] is not None and fields["document_number"] not in text:
+        fields["document_number"] = None  # this layout does not print the reference: nothing to extract
     return Doc(
         path=f"{folder_for(deal.signed)}/{name}",
         category=category,
@@ -879,7 +881,7 @@ def nda_mutual(rng: random.Random, index: int) -> Doc:
     preamble = [
         f"This Mutual Non-Disclosure Agreement is dated {deal.day(deal.signed)} and made between "
         f"**{deal.first.name}** of {deal.first.address_inline()} and **{deal.second.name}** of "
-        f'{deal.second.address_inline()} (each a "Party").',
+        f'{deal.second.address_inline()} (each a "Party"). It takes effect on {deal.day(deal.effective)}.',
         "",
         f'The Parties wish to exchange information for the purpose of {purpose} (the "Purpose"). Each Party '
         "may act as Disclosing Party and as Receiving Party.",
@@ -1445,7 +1447,8 @@ def dpa_formal(rng: random.Random, index: int) -> Doc:
     preamble = [
         f'This Data Processing Agreement ("DPA") is dated {deal.day(deal.signed)} and forms part of the '
         f'services agreement between **{deal.first.name}** ("Controller") and **{deal.second.name}** '
-        '("Processor"). It is made to meet the requirements of Article 28 of Regulation (EU) 2016/679.',
+        '("Processor"). It is made to meet the requirements of Article 28 of Regulation (EU) 2016/679 and '
+        f"applies from {deal.day(deal.effective)}.",
     ]
     sections = [
         (

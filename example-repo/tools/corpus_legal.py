@@ -361,6 +361,7 @@ def court_summons(rng: random.Random, index: int) -> Doc:
         f"CASE NUMBER: {number}",
         "",
         "SUMMONS AND PARTICULARS OF CLAIM",
+        f"Issued by the {court}",
         "",
         f"Claimant: {claimant.name}, {claimant.address_inline()}",
         f"Defendant: {defendant.name}, {defendant.address_inline()}",
