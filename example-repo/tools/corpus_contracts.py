@@ -1024,7 +1024,7 @@ def _employee_deal(rng: random.Random, index: int) -> tuple[Deal, str, str, int,
 
 
 def _employee_fields(deal: Deal, employee: str) -> dict[str, Any]:
-    return deal_fields(deal, party_recipient=employee, currency=None)
+    return deal_fields(deal, party_recipient=employee, currency=deal.first.locale.currency)
 
 
 def _employee_qa(deal: Deal, employee: str, salary: int, probation: int) -> list[dict[str, Any]]:
