@@ -356,10 +356,13 @@ class _VisibleText(HTMLParser):
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if not self.hidden and tag in ("br", "hr"):
-            self._mark("\n")
+            self._open(tag)
 
     def _open(self, tag: str) -> None:
-        if tag in _HEADINGS:
+        if tag == "br":
+            self.parts.append("\n")
+            self.fresh = True
+        elif tag in _HEADINGS:
             self._mark("\n\n" + "#" * _HEADINGS[tag] + " ")
         elif tag == "li":
             self._mark("\n- ")
@@ -409,7 +412,10 @@ class _VisibleText(HTMLParser):
     def _mark(self, marker: str) -> None:
         if self.parts and not self.pre:
             self.parts[-1] = self.parts[-1].rstrip(" ")
-        self.parts.append(marker)
+        wanted = len(marker) - len(marker.lstrip("\n"))
+        tail = next((part for part in reversed(self.parts) if part), "")
+        have = len(tail) - len(tail.rstrip("\n"))
+        self.parts.append("\n" * max(0, wanted - have) + marker[wanted:])
         self.fresh = True
 
     @property
