@@ -151,9 +151,10 @@ class IndexStore:
                 return loaded, stats
         for sub in ("files", "vectors", "builds"):
             (self.directory / sub).mkdir(parents=True, exist_ok=True)
+        previous = {} if force else self._previous_entries()
         entries = []
         for (rel, path, _), key in zip(files, keys, strict=True):
-            entry = None if force else self._read_entry(key, rel)
+            entry = None if force else (previous.get(key) or self._read_entry(key, rel))
             if entry is None:
                 entry = self._parse(key, rel, path)
                 stats.files_parsed += 1
@@ -196,10 +197,44 @@ class IndexStore:
         chunks = [_chunk_from(raw) for raw in payload["chunks"]]
         return _Entry(key, rel, chunks, payload["terms"], int(payload.get("documents", 0)))
 
+    def _previous_entries(self) -> dict[str, _Entry]:
+        """The entries of the build in use, read in one go (cheaper than one file per document)."""
+        try:
+            build = (
+                self.directory / "builds" / (self.directory / "CURRENT").read_text(encoding="utf-8").strip()
+            )
+        except OSError:
+            return {}
+        listed, raw, all_terms = (
+            self._read_json(build / name) for name in ("entries.json", "chunks.json", "terms.json")
+        )
+        if not (isinstance(listed, list) and isinstance(raw, list) and isinstance(all_terms, list)):
+            return {}
+        if len(raw) != len(all_terms) or sum(item[3] for item in listed) != len(raw):
+            return {}
+        vectors = None
+        if self.config.dense and listed and listed[0][4] == self.config.embedding_key():
+            try:
+                vectors = np.load(build / "vectors.npy", allow_pickle=False)
+            except (OSError, ValueError):
+                vectors = None
+        entries, start = {}, 0
+        for key, rel, documents, count, _ in listed:
+            end = start + count
+            chunks = [_chunk_from(item) for item in raw[start:end]]
+            entry = _Entry(key, rel, chunks, all_terms[start:end], documents)
+            if vectors is not None and len(vectors) == len(raw):
+                entry.vectors = vectors[start:end]
+            entries[key] = entry
+            start = end
+        return entries
+
     def _embed(self, entries: list[_Entry], embedder: Embedder) -> int:
         embedded = 0
         suffix = self.config.embedding_key()
         for entry in entries:
+            if entry.vectors is not None and len(entry.vectors) == len(entry.chunks):
+                continue  # from the previous build
             path = self.directory / "vectors" / f"{entry.key}-{suffix}.npy"
             if path.is_file():
                 try:
@@ -236,6 +271,13 @@ class IndexStore:
         (partial / "chunks.json").write_text(
             json.dumps([_chunk_dict(chunk) for chunk in index.chunks], ensure_ascii=False), encoding="utf-8"
         )
+        (partial / "terms.json").write_text(
+            json.dumps([terms for entry in entries for terms in entry.terms], ensure_ascii=False),
+            encoding="utf-8",
+        )
+        embedding = self.config.embedding_key()
+        listed = [[e.key, e.rel, e.documents, len(e.chunks), embedding] for e in entries]
+        (partial / "entries.json").write_text(json.dumps(listed), encoding="utf-8")
         if index.bm25 is not None:
             index.bm25.save(str(partial / "bm25"))
         if index.vectors is not None:
