@@ -1,4 +1,4 @@
-"""The example-repo document-intelligence corpus: labels, QA pairs and case files stay true to the documents."""
+"""The example-repo document-intelligence corpus: labels, QA pairs and case files true to the documents."""
 
 from __future__ import annotations
 
@@ -22,7 +22,13 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "example-repo"
 CORPUS = EXAMPLE / "corpus"
 TOOLS = EXAMPLE / "tools"
 CASE_FILES = ("classification", "extraction", "clauses", "qa", "summarization")
-LITERAL_FIELDS = ("document_number", "party_issuer", "party_recipient", "issuer_vat_id", "purchase_order_number")
+LITERAL_FIELDS = (
+    "document_number",
+    "party_issuer",
+    "party_recipient",
+    "issuer_vat_id",
+    "purchase_order_number",
+)
 DATE_FIELDS = ("document_date", "due_date", "effective_date")
 AMOUNT_FIELDS = ("subtotal", "tax_amount", "total_amount")
 MONTHS = [dt.date(2000, month, 1).strftime("%B") for month in range(1, 13)]
@@ -70,7 +76,9 @@ def test_case_files_are_what_build_cases_writes(tmp_path: Path) -> None:
         ), f"{relative} is stale: run python example-repo/tools/build_cases.py"
 
 
-def test_generated_documents_are_what_make_corpus_writes(tmp_path: Path, labels: list[dict[str, Any]]) -> None:
+def test_generated_documents_are_what_make_corpus_writes(
+    tmp_path: Path, labels: list[dict[str, Any]]
+) -> None:
     _run("make_corpus.py", "--out", str(tmp_path))
     generated = _jsonl(tmp_path / "data" / "labels.jsonl")
     assert generated == [row for row in labels if row["origin"] == "generator"]
@@ -92,13 +100,17 @@ def test_label_lines_are_valid(labels: list[dict[str, Any]]) -> None:
     iso = re.compile(r"^\d{4}-\d{2}-\d{2}$")
     for row in labels:
         where = row["doc"]
-        assert set(row) == {"doc", "split", "category", "layout", "origin", "fields", "clauses", "summary"}, where
+        assert set(row) == {"doc", "split", "category", "layout", "origin", "fields", "clauses", "summary"}, (
+            where
+        )
         assert row["split"] in ("train", "eval") and row["origin"] in ("generator", "hand"), where
         assert row["category"] in categories, where
         assert list(row["fields"]) == list(fields), where
         values = row["fields"]
         for name in DATE_FIELDS:
-            assert values[name] is None or (iso.match(values[name]) and dt.date.fromisoformat(values[name])), where
+            assert values[name] is None or (
+                iso.match(values[name]) and dt.date.fromisoformat(values[name])
+            ), where
         for name in AMOUNT_FIELDS:
             assert values[name] is None or isinstance(values[name], (int, float)), where
         assert values["currency"] in (None, "EUR", "GBP", "USD"), where
@@ -140,12 +152,9 @@ def test_ibans_pass_the_mod97_check(labels: list[dict[str, Any]]) -> None:
 def _date_forms(value: str) -> set[str]:
     day = dt.date.fromisoformat(value)
     month = MONTHS[day.month - 1]
-    return {
-        value, f"{day.day} {month} {day.year}", f"{month} {day.day}, {day.year}", f"{day:%d.%m.%Y}",
-        f"{day:%d/%m/%Y}", f"{day:%m/%d/%Y}", f"{day.day} {month[:3]} {day.year}", f"{day.day}. {month} {day.year}",
-        f"{day.day}st {month} {day.year}", f"{day.day}nd {month} {day.year}", f"{day.day}rd {month} {day.year}",
-        f"{day.day}th {month} {day.year}",
-    }  # fmt: skip
+    written = {f"{day.day}{suffix} {month} {day.year}" for suffix in ("", "st", "nd", "rd", "th", ".")}
+    numeric = {value, f"{day:%d.%m.%Y}", f"{day:%d/%m/%Y}", f"{day:%m/%d/%Y}"}
+    return written | numeric | {f"{month} {day.day}, {day.year}", f"{day.day} {month[:3]} {day.year}"}
 
 
 def _amount_forms(value: float) -> set[str]:
@@ -181,12 +190,16 @@ def test_train_and_eval_are_disjoint(labels: list[dict[str, Any]], texts: dict[s
     train = [row["doc"] for row in labels if row["split"] == "train"]
     evals = [row["doc"] for row in labels if row["split"] == "eval"]
     assert not set(train) & set(evals)
-    assert not {_normalised_hash(texts[doc]) for doc in train} & {_normalised_hash(texts[doc]) for doc in evals}
+    assert not {_normalised_hash(texts[doc]) for doc in train} & {
+        _normalised_hash(texts[doc]) for doc in evals
+    }
     train_texts = {row["text"] for row in _jsonl(EXAMPLE / "data" / "train" / "classification.jsonl")}
     assert train_texts == {texts[doc] for doc in train}
     for name in CASE_FILES:
         for case in _jsonl(EXAMPLE / "evals" / "cases" / f"{name}.jsonl"):
-            assert case["vars"].get("document") not in train_texts, f"{name}: {case['id']} uses a train document"
+            assert case["vars"].get("document") not in train_texts, (
+                f"{name}: {case['id']} uses a train document"
+            )
 
 
 def test_categories_have_enough_documents_and_layouts(labels: list[dict[str, Any]]) -> None:
@@ -209,7 +222,9 @@ def test_documents_are_120_to_700_words(labels: list[dict[str, Any]], texts: dic
     }
 
 
-def test_qa_pairs_are_answerable_from_their_documents(labels: list[dict[str, Any]], texts: dict[str, str]) -> None:
+def test_qa_pairs_are_answerable_from_their_documents(
+    labels: list[dict[str, Any]], texts: dict[str, str]
+) -> None:
     split = {row["doc"]: row["split"] for row in labels}
     pairs = _jsonl(EXAMPLE / "data" / "qa.jsonl")
     assert len(pairs) >= 30
@@ -217,7 +232,12 @@ def test_qa_pairs_are_answerable_from_their_documents(labels: list[dict[str, Any
     assert len({pair["question"] for pair in pairs}) == len(pairs)
     for pair in pairs:
         assert pair["docs"] and all(split.get(doc) == "eval" for doc in pair["docs"]), pair["id"]
-        found = [must for must in pair["must_contain"] for doc in pair["docs"] if must.lower() in texts[doc].lower()]
+        found = [
+            must
+            for must in pair["must_contain"]
+            for doc in pair["docs"]
+            if must.lower() in texts[doc].lower()
+        ]
         assert found, f"{pair['id']}: no must_contain string occurs in its documents"
 
 

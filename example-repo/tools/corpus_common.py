@@ -8,6 +8,7 @@ ISO 13616 mod-97 check digits so validators accept them; VAT ids follow the nati
 from __future__ import annotations
 
 import datetime as dt
+import html
 import random
 from dataclasses import dataclass, field
 from typing import Any
@@ -396,6 +397,11 @@ class Doc:
     clauses: dict[str, bool] | None
     summary: str
     qa: list[dict[str, Any]] = field(default_factory=list)
+
+
+def escape(text: str) -> str:
+    """HTML-escape text; apostrophes and quotes stay as typed (they need no escaping in element text)."""
+    return html.escape(text, quote=False)
 
 
 def empty_fields() -> dict[str, Any]:

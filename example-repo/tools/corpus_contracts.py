@@ -9,7 +9,6 @@ says so ("does not renew automatically"), which is the near miss a detector must
 from __future__ import annotations
 
 import datetime as dt
-import html
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from corpus_common import (
     Doc,
     Party,
     empty_fields,
+    escape,
     fmt_amount,
     fmt_date,
     folder_for,
@@ -208,7 +208,8 @@ def _formal(deal: Deal, name: str, variant: int = 0) -> tuple[str, str]:
         "governing_law": (
             "Governing Law and Jurisdiction",
             f"This Agreement and any dispute arising from it shall be governed by the laws of "
-            f"{law_phrase(deal.law)}, and the courts of {law_phrase(deal.law)} shall have exclusive jurisdiction.",
+            f"{law_phrase(deal.law)}, and the courts of {law_phrase(deal.law)} shall have exclusive "
+            "jurisdiction.",
         ),
         "indemnification": (
             "Indemnity",
@@ -226,7 +227,8 @@ def _formal(deal: Deal, name: str, variant: int = 0) -> tuple[str, str]:
             "Term and Renewal",
             f"This Agreement shall continue for an initial term of {deal.renew_months} months and shall "
             f"automatically renew for successive periods of {deal.renew_months} months unless either party "
-            f"gives written notice of non-renewal at least {notice} days before the end of the then-current term.",
+            f"gives written notice of non-renewal at least {notice} days before the end of the "
+            "then-current term.",
         ),
     }
     return texts[name]
@@ -234,7 +236,10 @@ def _formal(deal: Deal, name: str, variant: int = 0) -> tuple[str, str]:
 
 def _cap_words(deal: Deal) -> str:
     if deal.cap_multiple == 12:
-        return "the total fees paid or payable in the twelve (12) months preceding the event giving rise to the claim"
+        return (
+            "the total fees paid or payable in the twelve (12) months preceding the event giving "
+            "rise to the claim"
+        )
     if deal.cap_multiple == 2:
         return "two hundred per cent (200%) of the fees paid under this Agreement"
     return "the fees paid under this Agreement"
@@ -246,19 +251,21 @@ def _plain(deal: Deal, name: str, variant: int = 0) -> str:
     notice = f"{deal.notice_days} days"
     texts = {
         "termination": f"Either of us can end this agreement at any time by telling the other in writing, "
-        f"giving {notice}' notice. If one of us seriously breaks the agreement and doesn't put it right within "
+        f"giving {notice}' notice. If one of us seriously breaks the agreement and doesn't put it "
+        "right within "
         "two weeks, the other can end it straight away.",
         "limitation_of_liability": "Neither of us is responsible for indirect losses such as lost profits. "
         f"Apart from that, the most either of us can owe the other under this agreement is "
         f"{_cap_words(deal).replace('this Agreement', 'this agreement')}.",
         "confidentiality": "Anything one of us shares with the other that is clearly private (prices, plans, "
-        f"customer lists, source code) stays private and is used only for this work, for {deal.conf_years} years "
+        "customer lists, source code) stays private and is used only for this work, for "
+        f"{deal.conf_years} years "
         "after the agreement ends.",
-        "data_protection": "If personal information about customers or staff is handled as part of this work, "
-        "it will be handled lawfully under the GDPR, kept secure, used only as instructed, and any data breach "
-        f"will be reported within {deal.breach_hours} hours.",
-        "governing_law": f"The laws of {law_phrase(deal.law)} apply to this agreement, and any dispute will be "
-        f"heard by the courts there.",
+        "data_protection": "If personal information about customers or staff is handled as part of this "
+        "work, it will be handled lawfully under the GDPR, kept secure, used only as instructed, and any "
+        f"data breach will be reported within {deal.breach_hours} hours.",
+        "governing_law": f"The laws of {law_phrase(deal.law)} apply to this agreement, and any dispute will "
+        "be heard by the courts there.",
         "indemnification": f"If someone claims that work delivered by {deal.second.short} infringes their "
         f"rights, {deal.second.short} will cover the costs of that claim, including reasonable legal fees.",
         "force_majeure": "Nobody is at fault for delays caused by things outside their reasonable control - "
@@ -303,7 +310,8 @@ ALT_FORMAL: dict[str, Callable[[Deal], tuple[str, str]]] = {
     "indemnification": lambda d: (
         "Third-Party Claims",
         f"The {d.second_role} shall defend the {d.first_role} against any claim by a third party arising out "
-        f"of the {d.second_role}'s negligence or breach of statutory duty and shall pay any damages and costs "
+        f"of the {d.second_role}'s negligence or breach of statutory duty and shall pay any damages "
+        "and costs "
         "finally awarded.",
     ),
     "force_majeure": lambda d: (
@@ -326,7 +334,8 @@ ALT_PLAIN: dict[str, Callable[[Deal], str]] = {
     ),
     "limitation_of_liability": lambda d: (
         "Limits: neither side will claim from the other for knock-on losses "
-        f"(lost business, lost profit), and the overall limit on claims is {_cap_words(d).replace('Agreement', 'agreement')}."
+        "(lost business, lost profit), and the overall limit on claims is "
+        f"{_cap_words(d).replace('Agreement', 'agreement')}."
     ),
     "confidentiality": lambda d: (
         "Keeping things private: what you learn about our business stays with you, and "
@@ -334,7 +343,8 @@ ALT_PLAIN: dict[str, Callable[[Deal], str]] = {
     ),
     "data_protection": lambda d: (
         "Personal data: any information about identifiable people is processed in line "
-        f"with the GDPR and only as needed for the work; a breach is reported to the other side within {d.breach_hours} hours."
+        "with the GDPR and only as needed for the work; a breach is reported to the other side "
+        f"within {d.breach_hours} hours."
     ),
     "governing_law": lambda d: (
         f"Disputes: if we cannot sort out a disagreement between us, it will be decided "
@@ -350,7 +360,8 @@ ALT_PLAIN: dict[str, Callable[[Deal], str]] = {
     ),
     "auto_renewal": lambda d: (
         f"Renewal: at the end of each {d.renew_months}-month period this carries on for "
-        f"another {d.renew_months} months automatically unless someone cancels at least {d.notice_days} days before."
+        f"another {d.renew_months} months automatically unless someone cancels at least "
+        f"{d.notice_days} days before."
     ),
 }
 
@@ -451,16 +462,16 @@ def _doc(
 
 
 def _html(title: str, sections: list[tuple[str, str]], intro: list[str], outro: list[str]) -> str:
-    body = [f"<h1>{html.escape(title)}</h1>", *[f"<p>{html.escape(p)}</p>" for p in intro]]
+    body = [f"<h1>{escape(title)}</h1>", *[f"<p>{escape(p)}</p>" for p in intro]]
     for number, (heading, text) in enumerate(sections, start=1):
-        body.append(f"<h2>{number}. {html.escape(heading)}</h2>")
-        body.append(f"<p>{html.escape(text)}</p>")
-    body += [f"<p>{html.escape(p)}</p>" for p in outro]
+        body.append(f"<h2>{number}. {escape(heading)}</h2>")
+        body.append(f"<p>{escape(text)}</p>")
+    body += [f"<p>{escape(p)}</p>" for p in outro]
     return "\n".join(
         [
             "<!DOCTYPE html>",
             '<html lang="en">',
-            f'<head><meta charset="utf-8"><title>{html.escape(title)}</title></head>',
+            f'<head><meta charset="utf-8"><title>{escape(title)}</title></head>',
             "<body>",
             *body,
             "</body>",
@@ -567,12 +578,14 @@ def msa_plain(rng: random.Random, index: int) -> Doc:
     paragraphs += [
         "Changes. Any change to this agreement has to be in writing and signed by both of us.",
         "",
-        f"Agreed by {deal.signatories[0]} for {deal.first.name} and {deal.signatories[1]} for {deal.second.name}.",
+        f"Agreed by {deal.signatories[0]} for {deal.first.name} and {deal.signatories[1]} for "
+        f"{deal.second.name}.",
     ]
     name = f"services-agreement-{slug(deal.first.short)}-{deal.signed.year}.txt"
     summary = (
         f"Plain-English umbrella services agreement for {service} between {deal.first.name} and "
-        f"{deal.second.name}, starting {fmt_date(deal.effective, 'uk')}; invoices are due within {terms} days."
+        f"{deal.second.name}, starting {fmt_date(deal.effective, 'uk')}; invoices are due within "
+        f"{terms} days."
     )
     fields = deal_fields(deal, payment_terms_days=terms)
     return _doc(
@@ -748,7 +761,8 @@ def sow_milestones(rng: random.Random, index: int) -> Doc:
         "",
         rng.choice(
             [
-                f"Replace the client's current process with a supported solution and hand over to the client's "
+                "Replace the client's current process with a supported solution and hand over to "
+                "the client's "
                 f"team by {deal.day(end)}.",
                 "Deliver a working, documented result that the client's own staff can operate without the "
                 "consultant after the hypercare period.",
@@ -815,7 +829,8 @@ def sow_letter(rng: random.Random, index: int) -> Doc:
         f"Dear {deal.signatories[0].split()[0]},",
         "",
         f"Thank you for asking us to carry out the {project} project. This letter is the work order for "
-        f"that project under our existing agreement {msa_ref}, and it does not change that agreement's terms.",
+        f"that project under our existing agreement {msa_ref}, and it does not change that "
+        "agreement's terms.",
         "",
         f"We will start on {deal.day(deal.effective)} and aim to finish by {deal.day(end)}. The work "
         f"comprises {', '.join(phase.lower() for phase, _ in milestones)}.",
@@ -890,7 +905,8 @@ def nda_mutual(rng: random.Random, index: int) -> Doc:
         (
             "Definition",
             '"Confidential Information" means all technical, commercial and financial information '
-            "disclosed in any form, but excludes information that is or becomes public other than through breach, "
+            "disclosed in any form, but excludes information that is or becomes public other than "
+            "through breach, "
             "was lawfully known to the recipient, or is independently developed.",
         ),
         *_clause_sections(deal, rng),
@@ -1180,11 +1196,11 @@ def employment_particulars(rng: random.Random, index: int) -> Doc:
         "<h1>Written Statement of Employment Particulars</h1>",
         f"<p>Issued {deal.day(deal.signed)}. This statement sets out the main terms of your employment.</p>",
         "<table>",
-        *[f"<tr><th>{k}</th><td>{html.escape(v)}</td></tr>" for k, v in rows],
+        *[f"<tr><th>{k}</th><td>{escape(v)}</td></tr>" for k, v in rows],
         "</table>",
         "<h2>Other terms</h2>",
     ]
-    body += [f"<p>{html.escape(text)}</p>" for text in _plain_clauses(deal, rng)]
+    body += [f"<p>{escape(text)}</p>" for text in _plain_clauses(deal, rng)]
     body += [f"<p>Signed for the Employer by {deal.signatories[0]}. Received by {employee}.</p>"]
     text = "\n".join(
         [
@@ -1379,7 +1395,8 @@ def lease_short(rng: random.Random, index: int) -> Doc:
         "",
         f"{deal.first.name} agrees to rent {premises}, {deal.first.city} to {deal.second.name}.",
         "",
-        f"The tenancy starts on {deal.day(deal.effective)} and runs for {years} year{'s' if years > 1 else ''}.",
+        f"The tenancy starts on {deal.day(deal.effective)} and runs for {years} "
+        f"year{'s' if years > 1 else ''}.",
         f"Rent is {money(rent, locale)} a month, due on the 1st. A deposit of {money(deposit, locale)} is "
         "held in a protected account and paid back at the end, less any damage or unpaid rent.",
         "The tenant pays for electricity, water, telecoms and business rates.",
@@ -1506,12 +1523,12 @@ def dpa_annex(rng: random.Random, index: int) -> Doc:
         + (f", reference {deal.reference}" if deal.reference else "")
         + ".</p>",
         "<table>",
-        *[f"<tr><th>{k}</th><td>{html.escape(v)}</td></tr>" for k, v in rows],
+        *[f"<tr><th>{k}</th><td>{escape(v)}</td></tr>" for k, v in rows],
         "</table>",
         "<h2>Annex 2 - Terms</h2>",
     ]
     deal.clauses["data_protection"] = True
-    body += [f"<p>{html.escape(text)}</p>" for text in _plain_clauses(deal, rng)]
+    body += [f"<p>{escape(text)}</p>" for text in _plain_clauses(deal, rng)]
     body.append(f"<p>Approved by {deal.signatories[0]} and {deal.signatories[1]}.</p>")
     text = "\n".join(
         [
@@ -1538,7 +1555,7 @@ def dpa_annex(rng: random.Random, index: int) -> Doc:
 
 
 def dpa_addendum(rng: random.Random, index: int) -> Doc:
-    deal, data, subjects = _dpa(rng)
+    deal, data, _subjects = _dpa(rng)
     deal.clauses["data_protection"] = True
     lines = [
         "DATA PROTECTION ADDENDUM",
@@ -1547,7 +1564,8 @@ def dpa_addendum(rng: random.Random, index: int) -> Doc:
         f"effective {deal.day(deal.effective)}.",
         "",
         f"Why this addendum exists: {deal.second.short} handles {data} for {deal.first.short}. The law "
-        "requires a written contract that says how that data is protected. This addendum is that contract and "
+        "requires a written contract that says how that data is protected. This addendum is that "
+        "contract and "
         "sits alongside the main agreement.",
         "",
         f"What {deal.second.short} will do:",

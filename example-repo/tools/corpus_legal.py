@@ -7,7 +7,6 @@ numbers, claimants and defendants.
 from __future__ import annotations
 
 import datetime as dt
-import html
 import random
 from collections.abc import Callable
 from typing import Any
@@ -16,6 +15,7 @@ from corpus_common import (
     Doc,
     Party,
     empty_fields,
+    escape,
     fmt_amount,
     fmt_date,
     folder_for,
@@ -119,8 +119,10 @@ def poa_general(rng: random.Random, index: int) -> Doc:
     lines = [
         "# General Power of Attorney",
         "",
-        f"By this deed, made on {_day(principal, signed)}, **{principal.name}**, a company with its registered "
-        f'office at {principal.address_inline()} (the "Principal"), acting by its director {signer}, appoints '
+        f"By this deed, made on {_day(principal, signed)}, **{principal.name}**, a company with its "
+        "registered "
+        f'office at {principal.address_inline()} (the "Principal"), acting by its director '
+        f"{signer}, appoints "
         f'**{attorney}** (the "Attorney") to act in its name and on its behalf.',
         "",
         "## Powers granted",
@@ -219,14 +221,14 @@ def poa_letter(rng: random.Random, index: int) -> Doc:
         f"<p>{_day(principal, signed)}</p>",
         f"<p>To: {target.name}</p>",
         "<h1>Letter of Authority</h1>",
-        f"<p>To whom it may concern,</p><p>We, {html.escape(principal.name)}, hereby authorise "
-        f"{html.escape(attorney)} to act on our behalf, namely {html.escape(power)}.</p>",
+        f"<p>To whom it may concern,</p><p>We, {escape(principal.name)}, hereby authorise "
+        f"{escape(attorney)} to act on our behalf, namely {escape(power)}.</p>",
         f"<p>This authority is valid from the date of this letter until {_day(principal, expires)}. Please "
-        f"accept instructions from {html.escape(attorney)} as if they came from us directly, and contact "
+        f"accept instructions from {escape(attorney)} as if they came from us directly, and contact "
         "the undersigned if you need to verify this letter.</p>",
         "<p>A specimen signature of the authorised person is attached. We will tell you in writing if this "
         "authority is withdrawn before its expiry date.</p>",
-        f"<p>Yours faithfully,<br>{html.escape(signer)}<br>Director, {html.escape(principal.name)}</p>",
+        f"<p>Yours faithfully,<br>{escape(signer)}<br>Director, {escape(principal.name)}</p>",
     ]
     text = "\n".join(
         [
@@ -266,7 +268,8 @@ def _court_case(rng: random.Random) -> tuple[Party, Party, str, str, dt.date]:
     if defendant.country == "US":
         number = f"CV-{issued.year}-{rng.randrange(1000, 99999):06d}"
     elif defendant.country in ("GB", "IE"):
-        number = f"{rng.choice('KLMH')}{rng.randrange(10, 99)}{rng.choice(['LS', 'WM', 'AV', 'KB'])}{rng.randrange(100, 999)}"
+        office = rng.choice(["LS", "WM", "AV", "KB"])
+        number = f"{rng.choice('KLMH')}{rng.randrange(10, 99)}{office}{rng.randrange(100, 999)}"
     else:
         number = f"{rng.randrange(1, 40)} C {rng.randrange(100, 999)}/{issued.year % 100:02d}"
     return claimant, defendant, court, number, issued
@@ -300,7 +303,8 @@ def court_hearing(rng: random.Random, index: int) -> Doc:
         "",
         "## NOTICE OF HEARING",
         "",
-        f"TAKE NOTICE that the claim will be heard at {court} on {_day(defendant, hearing)} at {time}, with a "
+        f"TAKE NOTICE that the claim will be heard at {court} on {_day(defendant, hearing)} at "
+        f"{time}, with a "
         f"time estimate of {rng.choice(('one hour', 'half a day', 'one day'))}.",
         "",
         "The hearing will be a "
@@ -321,7 +325,8 @@ def court_hearing(rng: random.Random, index: int) -> Doc:
         "",
         f"To: {defendant.name}, {defendant.address_inline()}",
         "",
-        "The court office is open between 10 am and 4 pm Monday to Friday. When corresponding with the court, "
+        "The court office is open between 10 am and 4 pm Monday to Friday. When corresponding with "
+        "the court, "
         "please address forms or letters to the Court Manager and quote the claim number.",
     ]
     name = f"notice-of-hearing-{slug(number)}.md"
@@ -369,7 +374,8 @@ def court_summons(rng: random.Random, index: int) -> Doc:
         f"Date of issue: {_day(defendant, issued)}",
         "",
         "Particulars:",
-        f"The Claimant supplied goods and services to the Defendant under invoices that remain unpaid despite "
+        "The Claimant supplied goods and services to the Defendant under invoices that remain "
+        "unpaid despite "
         f"reminders. The Claimant claims {money(claim, locale)} together with interest and court fees.",
         "",
         f"Amount claimed       {money(claim, locale)}",
@@ -410,14 +416,17 @@ def court_default(rng: random.Random, index: int) -> Doc:
         f"<p>{_day(defendant, issued)}</p>",
         f"<p>{defendant.name}<br>{defendant.address_inline()}</p>",
         f"<h1>Notice of intention to enter default judgment - case {number}</h1>",
-        f"<p>The court records show that you were served with the claim brought by {html.escape(claimant.name)} "
+        "<p>The court records show that you were served with the claim brought by "
+        f"{escape(claimant.name)} "
         "and that no acknowledgment of service or defence has been filed.</p>",
         f"<p>Unless a defence or an application to extend time is received at this office by "
         f"{_day(defendant, deadline)}, the claimant may obtain judgment in default without further notice to "
         "you. Judgment may then be enforced against your assets.</p>",
-        "<p>If you have already settled the claim, tell the court and the claimant in writing straight away.</p>",
-        "<p>This is an official notice. It is not a bill and does not ask you to pay the court any money.</p>",
-        f"<p>{html.escape(clerk)}<br>Deputy Clerk of the Court</p>",
+        "<p>If you have already settled the claim, tell the court and the claimant in writing "
+        "straight away.</p>",
+        "<p>This is an official notice. It is not a bill and does not ask you to pay the court any "
+        "money.</p>",
+        f"<p>{escape(clerk)}<br>Deputy Clerk of the Court</p>",
     ]
     text = "\n".join(
         [
