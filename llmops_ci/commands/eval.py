@@ -24,7 +24,7 @@ from llmops_ci.eval.guarding import EvalGuards, suite_policy_names
 from llmops_ci.eval.plan import Call, PlanError, RunPlan, SuitePlan, plan_run
 from llmops_ci.eval.results import RecordWriter, Summarizer, read_records, write_summary
 from llmops_ci.eval.runner import Runner, RunOptions
-from llmops_ci.providers.local import register as register_local_models
+from llmops_ci.providers.local import register_project as register_local_models
 from llmops_ci.report import eval_text
 
 FORMATS = ("text", "json", "junit")
@@ -166,7 +166,7 @@ def run(options: EvalOptions) -> int:
     config = load_project(root)
     if str(config.root) not in sys.path:
         sys.path.insert(0, str(config.root))  # `python` assertions and local models name the repo's modules
-    register_local_models(config.spec.get("providers", {}).get("local", {}))
+    register_local_models(config)
     graph = load_graph(config)
     if options.model:
         override_models(graph, options.model)

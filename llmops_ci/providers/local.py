@@ -1,54 +1,177 @@
 """In-process models, ``local/<name>``: registered with litellm as one custom provider (litellm's
 ``CustomLLM``), so they go through exactly the code path of a real model (cache, retries, metrics).
 
-A local model is any class with ``complete(self, messages, params) -> str`` (``messages`` as sent to a
-chat model, ``params`` the prompt's model params). Register it under a name in ``LOCAL_MODELS`` (built-in
-baselines), or in llmops.yaml: ``spec.providers.local: {my-model: "my_package.module:MyModel"}``.
+A local model is any object with ``complete(self, messages, params) -> str`` (``messages`` as sent to a
+chat model, ``params`` the prompt's model params). llmops.yaml names them under ``spec.providers.local``::
+
+    spec:
+      providers:
+        local:
+          doc-classifier:                         # served as local/doc-classifier
+            use: knn-classifier                   # a built-in (llmops_ci.baselines) or "module:Class"
+            options: {train: data/train/classification.jsonl, k: 5}
+          my-model: "my_pkg.models:MyModel"       # short form: constructed as MyModel()
+
+Constructor contract: the long form (``use`` + ``options``) and every built-in baseline are constructed as
+``Class(options, base_dir)``: ``options`` the mapping from llmops.yaml (``{}`` when omitted), ``base_dir``
+the project root (the directory of llmops.yaml) against which relative paths in options resolve. The
+constructor checks its options and files and raises an error naming what to fix (an ``LlmopsError``);
+it must be cheap (fit lazily, at the first ``complete``). Long-form models are constructed when
+llmops.yaml is read, so a wrong option or a missing training file stops ``eval`` before any call, with
+``llmops.yaml:line:col``. The short form ``"module:Class"`` is constructed as ``Class()`` at first use.
+
+Built-in baselines that need no options also answer under their own name without any entry
+(``local/extractive-qa``, ``local/extractive-summarizer``); the short form may name a built-in too
+(``qa: extractive-qa``). An instance lives for the process: a model fits once and serves every call.
 """
 
 from __future__ import annotations
 
+import asyncio
 import importlib
+import threading
 import time
-from collections.abc import AsyncIterator, Iterator
-from functools import cache
-from typing import Any, Protocol
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from llmops_ci.baselines import BASELINES
+from llmops_ci.errors import LlmopsError, ProjectConfigError
+
+if TYPE_CHECKING:
+    from llmops_ci.artifacts.loader import ProjectConfig
 
 PROVIDER = "local"
 
-#: name -> "module:Class" of the in-process models; llmops.yaml adds its own.
-LOCAL_MODELS: dict[str, str] = {}
+#: name -> the llmops.yaml value it was registered with ("module:Class", a baseline name, or {use, options})
+LOCAL_MODELS: dict[str, Any] = {}
 
 
 class LocalModel(Protocol):
     def complete(self, messages: list[dict[str, str]], params: dict[str, Any]) -> str: ...
 
 
-class LocalModelError(Exception):
-    pass
+class LocalModelError(ProjectConfigError):
+    """A local model that is not configured, cannot be loaded or rejects its options."""
 
 
-def register(models: dict[str, str]) -> None:
-    for name, target in models.items():
-        if ":" not in target:
-            raise LocalModelError(f"local model {name!r}: {target!r} is not 'module:Class'")
-        LOCAL_MODELS[name] = target
-        _instance.cache_clear()
+@dataclass(frozen=True)
+class _Entry:
+    name: str
+    target: str  # "module:Class"
+    options: Mapping[str, Any] | None  # None: the short form, constructed with no arguments
+    base_dir: Path
 
 
-@cache
-def _instance(name: str) -> LocalModel:
-    target = LOCAL_MODELS.get(name)
-    if target is None:
-        known = ", ".join(sorted(LOCAL_MODELS)) or "none registered"
-        raise LocalModelError(f"no local model {name!r} (known: {known})")
-    module_name, _, attribute = target.partition(":")
+_ENTRIES: dict[str, _Entry] = {}
+_INSTANCES: dict[str, LocalModel] = {}
+_LOCK = threading.RLock()
+
+
+def register(
+    models: Mapping[str, Any], base_dir: Path | None = None, locate: Callable[[str], str] | None = None
+) -> None:
+    """Register llmops.yaml's ``spec.providers.local`` entries. ``base_dir`` (default: the working
+    directory) resolves relative paths in options; ``locate(name)`` says where an entry is written
+    (``llmops.yaml:12:7``) for error messages. Long-form entries are constructed now (see the module docs)."""
+    for name, value in models.items():
+        where = locate(name) if locate is not None else "llmops.yaml"
+        entry = _entry(name, value, (base_dir or Path.cwd()).resolve(), where)
+        with _LOCK:
+            LOCAL_MODELS[name] = value
+            _ENTRIES[name] = entry
+            _INSTANCES.pop(name, None)
+        if entry.options is not None:
+            try:
+                model = _construct(entry)
+            except LlmopsError as error:
+                raise LocalModelError(f"{where}: local model {name!r}: {error}") from None
+            with _LOCK:
+                _INSTANCES[name] = model
+
+
+def register_project(config: ProjectConfig) -> None:
+    """Register the local models of a loaded llmops.yaml, errors pointing at their lines."""
+    providers = config.spec.get("providers")
+    local = providers.get("local") if isinstance(providers, dict) else None
+    if not isinstance(local, dict) or not local:
+        return
+    artifact = config.artifact
+
+    def locate(name: str) -> str:
+        if artifact is None:
+            return "llmops.yaml"
+        at = artifact.position(("spec", "providers", "local", name), key=True)
+        return f"{artifact.rel}:{at.line}:{at.col}"
+
+    register(local, config.root, locate)
+
+
+def _entry(name: str, value: Any, base_dir: Path, where: str) -> _Entry:
+    if isinstance(value, str):
+        target = _target(name, value, where)
+        return _Entry(name, target, None if value not in BASELINES else {}, base_dir)
+    if isinstance(value, Mapping) and isinstance(value.get("use"), str):
+        options = value.get("options", {})
+        if not isinstance(options, Mapping):
+            raise LocalModelError(f"{where}: local model {name!r}: options must be a mapping")
+        return _Entry(name, _target(name, value["use"], where), dict(options), base_dir)
+    raise LocalModelError(
+        f"{where}: local model {name!r}: expected 'module:Class', a baseline name or {{use, options}}"
+    )
+
+
+def _target(name: str, use: str, where: str) -> str:
+    if use in BASELINES:
+        return BASELINES[use]
+    if ":" in use:
+        return use
+    from llmops_ci.artifacts.schemas import did_you_mean
+
+    hint = did_you_mean(use, BASELINES)
+    raise LocalModelError(
+        f"{where}: local model {name!r}: {use!r} is neither a built-in baseline{hint} "
+        f"nor 'module:Class'; built-ins: {', '.join(BASELINES)}"
+    )
+
+
+def _construct(entry: _Entry) -> LocalModel:
+    module_name, _, attribute = entry.target.partition(":")
     try:
         factory = getattr(importlib.import_module(module_name), attribute)
     except (ImportError, AttributeError) as error:
-        raise LocalModelError(f"local model {name!r}: cannot load {target}: {error}") from None
-    model: LocalModel = factory()
+        raise LocalModelError(f"cannot load {entry.target}: {error}") from None
+    try:
+        model: LocalModel = factory() if entry.options is None else factory(entry.options, entry.base_dir)
+    except LlmopsError:
+        raise
+    except Exception as error:  # a user's class: its failure is a configuration problem, not a crash
+        call = f"{entry.target}()" if entry.options is None else f"{entry.target}(options, base_dir)"
+        raise LocalModelError(f"{call} failed: {type(error).__name__}: {error}") from None
     return model
+
+
+def _instance(name: str) -> LocalModel:
+    with _LOCK:
+        model = _INSTANCES.get(name)
+        if model is not None:
+            return model
+        entry = _ENTRIES.get(name)
+        if entry is None and name in BASELINES:
+            entry = _Entry(name, BASELINES[name], {}, Path.cwd().resolve())
+        if entry is None:
+            known = ", ".join(sorted({*_ENTRIES, *BASELINES}))
+            raise LocalModelError(f"no local model {name!r} (known: {known})")
+        try:
+            model = _construct(entry)
+        except LlmopsError as error:
+            fix = ""
+            if name in BASELINES and name not in _ENTRIES:
+                fix = f"; configure it in llmops.yaml: spec.providers.local.<name>: {{use: {name}, options}}"
+            raise LocalModelError(f"local model {name!r}: {error}{fix}") from None
+        _INSTANCES[name] = model
+        return model
 
 
 def _tokens(text: str) -> int:
@@ -62,7 +185,7 @@ def handler(litellm: Any) -> Any:
         def _text(self, model: str, messages: list[dict[str, str]], optional_params: dict[str, Any]) -> str:
             try:
                 return _instance(model).complete(messages, dict(optional_params or {}))
-            except LocalModelError as error:
+            except LlmopsError as error:
                 raise litellm.CustomLLMError(status_code=400, message=str(error)) from None
 
         def _response(
@@ -85,7 +208,9 @@ def handler(litellm: Any) -> Any:
         async def acompletion(
             self, model: str, messages: list[dict[str, str]], *args: Any, **kwargs: Any
         ) -> Any:
-            return self.completion(model, messages, *args, **kwargs)
+            # in a worker thread: a model's CPU work (a first-call fit above all) must not stall the event
+            # loop, or every concurrent call's measured latency would include it
+            return await asyncio.to_thread(self.completion, model, messages, *args, **kwargs)
 
         def streaming(
             self, model: str, messages: list[dict[str, str]], *args: Any, **kwargs: Any
@@ -108,7 +233,8 @@ def handler(litellm: Any) -> Any:
         async def astreaming(
             self, model: str, messages: list[dict[str, str]], *args: Any, **kwargs: Any
         ) -> AsyncIterator[Any]:
-            for chunk in self.streaming(model, messages, *args, **kwargs):
+            chunks = await asyncio.to_thread(lambda: list(self.streaming(model, messages, *args, **kwargs)))
+            for chunk in chunks:
                 yield chunk
 
     return LocalProvider()

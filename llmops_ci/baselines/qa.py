@@ -1,0 +1,121 @@
+"""``extractive-qa``: answer a question with the best-matching sentence of the context.
+
+What a classic pipeline can do for ad-hoc questions: no generation, only selection. From the last user
+message it reads the question (the ``<question>`` tag, else the message without its ``<context>`` /
+``<document>`` blocks) and the passages (the ``<context>`` tag, else the ``<document>`` tag). With no
+passages, or no question term found in them, it answers ``no_answer``.
+
+- Context format: retrieved chunks as ``[<chunk id>] <text>``, chunks separated by blank lines (what a
+  RagPipeline's answer prompt receives). A marker counts only at the start of the context or after a
+  blank line; text without markers is one anonymous passage.
+- Each passage is cut into sentences (line breaks of forms end one too; see ``_common.units``) and
+  every sentence is scored by BM25 (bm25s, k1 1.5, b 0.75, IDF over the sentences) against the question's
+  terms (``llmops_ci.rag.text.terms``). Ties go to the earlier sentence.
+- The answer is the best sentence; when it has fewer than ``short_words`` words and a second sentence
+  also matches, the second best is added. Each sentence is followed by the id of its chunk in brackets
+  (``cite``), once per run of sentences from the same chunk.
+
+Options: ``short_words`` (default 12; 0 = always one sentence), ``cite`` (default true), ``no_answer``
+(default "I cannot answer that from the provided documents.").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from llmops_ci.baselines._common import Option, last_user_text, read_options, tagged, units, untagged
+from llmops_ci.rag.text import terms, words
+
+NAME = "extractive-qa"
+NO_ANSWER = "I cannot answer that from the provided documents."
+
+OPTIONS = {
+    "short_words": Option(int, 12, check=lambda value: value >= 0, help="an integer >= 0"),
+    "cite": Option(bool, True, help="true or false"),
+    "no_answer": Option(str, NO_ANSWER, check=lambda value: bool(value.strip()), help="a non-empty text"),
+}
+
+_MARKER = re.compile(r"(?:\A|\n[ \t]*\n)[ \t]*\[([^\]\n]{1,200})\][ \t]*")
+
+
+@dataclass(frozen=True)
+class Passage:
+    id: str | None
+    text: str
+
+
+@dataclass(frozen=True)
+class Sentence:
+    text: str
+    passage: str | None
+
+
+def passages(context: str) -> list[Passage]:
+    """The ``[id] text`` chunks of a context; text before the first marker is a passage without id."""
+    found: list[Passage] = []
+    position, current = 0, None
+    for match in _MARKER.finditer(context):
+        if context[position : match.start()].strip() or current is not None:
+            found.append(Passage(current, context[position : match.start()].strip()))
+        position, current = match.end(), match.group(1).strip()
+    if context[position:].strip() or current is not None:
+        found.append(Passage(current, context[position:].strip()))
+    return [passage for passage in found if passage.text]
+
+
+class ExtractiveQA:
+    def __init__(self, options: Mapping[str, Any] | None = None, base_dir: Path | None = None) -> None:
+        values = read_options(NAME, options or {}, OPTIONS)
+        self.short_words: int = values["short_words"]
+        self.cite: bool = values["cite"]
+        self.no_answer: str = values["no_answer"]
+
+    def complete(self, messages: list[dict[str, Any]], params: dict[str, Any]) -> str:
+        text = last_user_text(messages)
+        question = tagged(text, "question")
+        if question is None:
+            question = untagged(text, ("context", "document"))
+        context = tagged(text, "context")
+        if context is None:
+            context = tagged(text, "document")
+        return self.answer(question, context or "")
+
+    def answer(self, question: str, context: str) -> str:
+        chosen = self.select(question, context)
+        if not chosen:
+            return self.no_answer
+        return self._cited(chosen)
+
+    def select(self, question: str, context: str) -> list[Sentence]:
+        """The sentences that answer, best first (empty when nothing matches)."""
+        pool = [Sentence(unit, passage.id) for passage in passages(context) for unit in units(passage.text)]
+        query = terms(question)
+        if not pool or not query:
+            return []
+        import bm25s
+
+        retriever = bm25s.BM25()
+        retriever.index([terms(sentence.text) for sentence in pool], show_progress=False)
+        scores = np.asarray(retriever.get_scores(query), dtype=np.float64)
+        order = [int(i) for i in np.argsort(-scores, kind="stable") if scores[i] > 0]
+        if not order:
+            return []
+        best = [pool[order[0]]]
+        if len(words(best[0].text)) < self.short_words and len(order) > 1:
+            best.append(pool[order[1]])
+        return best
+
+    def _cited(self, chosen: list[Sentence]) -> str:
+        parts: list[str] = []
+        for index, sentence in enumerate(chosen):
+            parts.append(sentence.text)
+            following = chosen[index + 1].passage if index + 1 < len(chosen) else None
+            if self.cite and sentence.passage is not None and following != sentence.passage:
+                parts.append(f"[{sentence.passage}]")
+        return " ".join(parts)
