@@ -8,8 +8,8 @@ Reports a RAG pipeline whose `embedding.dimensions` cannot come out of its embed
 
 Models such as OpenAI's `text-embedding-3-*` accept a smaller `dimensions`, so a smaller value is fine
 there. Sizes come from litellm's bundled model table (`output_vector_size`, read as a data file; litellm
-is not imported) or a small built-in table of OpenAI models; for a model of unknown size nothing is
-reported.
+is not imported) or a small built-in table of OpenAI models. Nothing is reported for a model of
+unknown size, nor for Voyage's 3 and 4 families, whose listed size is a default, not their largest.
 
 It also reports an index of type `flat` or `hybrid` in a pipeline without an `embedding` section.
 
