@@ -68,6 +68,23 @@ def _threshold_text(verdict: dict[str, Any], color: bool) -> str:
     return f"    {mark} {verdict['metric']} = {value} ({bounds}){reason}"
 
 
+_RAG_METRICS = (
+    ("hit_rate", "hit"),
+    ("recall_at_k", "recall@k"),
+    ("mrr", "MRR"),
+    ("ndcg_at_k", "nDCG@k"),
+    ("context_relevance_mean", "context relevance"),
+    ("groundedness_mean", "groundedness"),
+    ("chunk_utilization_mean", "chunk use"),
+)
+
+
+def _rag_lines(metrics: dict[str, Any]) -> list[str]:
+    """A RAG suite's retrieval and grounding means on one line (other suites have none of them)."""
+    shown = [f"{label} {metrics[name]:.2f}" for name, label in _RAG_METRICS if name in metrics]
+    return [f"    retrieval: {', '.join(shown)}"] if shown else []
+
+
 def render_text(summary: dict[str, Any]) -> str:
     color = _color()
     header = (
@@ -77,7 +94,7 @@ def render_text(summary: dict[str, Any]) -> str:
     lines = [header, "-" * len(header)]
     for group in summary["suites"]:
         metrics = group["metrics"]
-        tokens = (metrics.get("input_tokens_total") or 0) + (metrics.get("output_tokens_total") or 0)
+        tokens = int((metrics.get("input_tokens_total") or 0) + (metrics.get("output_tokens_total") or 0))
         cost = _fmt(metrics.get("cost_usd_total"), "$") if group["cost_known"] else "unknown"
         lines.append(
             f"{group['suite'][:34]:<34} {group['model'][:34]:<34} {group['cases']:>5} "
@@ -85,6 +102,7 @@ def render_text(summary: dict[str, Any]) -> str:
             f"{_fmt(metrics.get('latency_p50_ms')):>8} "
             f"{_fmt(metrics.get('latency_p95_ms')):>8} {tokens:>9,} {cost:>10}"
         )
+        lines += _rag_lines(metrics)
         lines += [_threshold_text(verdict, color) for verdict in group["thresholds"]]
     verdict = "PASSED" if summary["passed"] else "FAILED"
     if not summary.get("complete", True):
