@@ -409,15 +409,22 @@ class Embeddings:
 
 
 async def embed(
-    model: str, inputs: list[str], *, api_base: str | None = None, timeout: float = 60.0
+    model: str,
+    inputs: list[str],
+    *,
+    api_base: str | None = None,
+    timeout: float = 60.0,
+    dimensions: int | None = None,
 ) -> Embeddings:
-    """Embedding vectors for ``inputs``, in order. Raises :class:`ProviderError`."""
+    """Embedding vectors for ``inputs``, in order; ``dimensions`` asks a model that can shorten its vectors
+    (OpenAI text-embedding-3) for that many. Raises :class:`ProviderError`."""
     litellm = litellm_module()
     started = time.perf_counter()
+    extra = {"dimensions": dimensions} if dimensions is not None else {}
     try:
         with _our_call():
             response = await litellm.aembedding(
-                model=model, input=inputs, api_base=api_base, timeout=timeout, max_retries=0
+                model=model, input=inputs, api_base=api_base, timeout=timeout, max_retries=0, **extra
             )
     except Exception as error:
         raise map_error(error) from None

@@ -4,7 +4,7 @@ pipeline's index directory), so a rebuild or a rerun of the same queries makes n
 
 from __future__ import annotations
 
-import asyncio
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -14,6 +14,9 @@ from llmops_ci.artifacts.digest import canonical_json, sha256_hex
 from llmops_ci.atomic import write_atomically
 from llmops_ci.errors import LlmopsError
 from llmops_ci.rag.pipeline import PipelineConfig
+
+#: requests per batch before giving up (rate limits and server errors are retried with backoff)
+_ATTEMPTS = 4
 
 Embedder = Callable[[Sequence[str]], "np.ndarray"]
 
@@ -69,15 +72,36 @@ class CachedEmbedder:
             return np.zeros((0, self.config.dimensions or 0), dtype=np.float32)
         return np.vstack([found[key] for key in keys]).astype(np.float32)
 
+    def _dimensions(self) -> int | None:
+        """``dimensions`` to send: only to models that can shorten their vectors, and only to shorten them
+        (a fixed-size model such as ada-002 rejects the parameter even at its own size)."""
+        from llmops_ci.providers.catalog import embedding_size
+
+        wanted = self.config.dimensions
+        known = embedding_size(str(self.config.embedding_model))
+        if wanted is None or (known is not None and (known.fixed or known.size == wanted)):
+            return None
+        return wanted
+
     def _request(self, texts: list[str]) -> list[np.ndarray]:
+        import asyncio
+
         from llmops_ci.providers.litellm_provider import ProviderError, embed
 
-        self.requests += 1
         model = str(self.config.embedding_model)
-        try:
-            result = asyncio.run(embed(model, texts, api_base=self.config.embedding_api_base))
-        except ProviderError as error:
-            raise EmbeddingError(f"{self.config.rel}: embedding model {model}: {error}") from None
+        call = embed(model, texts, api_base=self.config.embedding_api_base, dimensions=self._dimensions())
+        for attempt in range(_ATTEMPTS):
+            self.requests += 1
+            try:
+                result = asyncio.run(call)
+                break
+            except ProviderError as error:
+                if not error.retryable or attempt == _ATTEMPTS - 1:
+                    raise EmbeddingError(f"{self.config.rel}: embedding model {model}: {error}") from None
+                time.sleep(min(30.0, error.retry_after or 0.5 * 2**attempt))
+                call = embed(
+                    model, texts, api_base=self.config.embedding_api_base, dimensions=self._dimensions()
+                )
         vectors = [np.asarray(vector, dtype=np.float32) for vector in result.vectors]
         if self.config.dimensions and vectors and len(vectors[0]) != self.config.dimensions:
             raise EmbeddingError(
