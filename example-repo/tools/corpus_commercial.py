@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from corpus_common import (
+    COMPANIES,
+    TRADE,
     Doc,
     Party,
     email,
@@ -26,31 +28,122 @@ from corpus_common import (
     rand_date,
     round2,
     slug,
+    tidy,
     words_number,
 )
 
-LINE_ITEMS = [
-    ("Brand identity workshop (half day)", 650.0, 2400.0, (1, 2)),
-    ("UX research interviews", 180.0, 420.0, (4, 12)),
-    ("Freight forwarding Rotterdam - Leeds, 2 pallets", 380.0, 1250.0, (1, 3)),
-    ("Corrugated shipping cartons 600x400x400, bundle of 50", 42.0, 96.0, (5, 40)),
-    ("On-site maintenance visit, technician hours", 75.0, 140.0, (3, 16)),
-    ("Stainless steel bracket, part no. KF-2210", 3.4, 11.9, (50, 600)),
-    ("Data pipeline consulting (senior engineer, day rate)", 720.0, 1150.0, (2, 10)),
-    ("Cloud hosting - production cluster, monthly", 890.0, 3400.0, (1, 1)),
-    ("Copy-editing, manuscript pages", 2.2, 4.8, (120, 480)),
-    ("Printed brochures A5, 16pp, run of 1,000", 780.0, 1650.0, (1, 3)),
-    ("Office cleaning, monthly contract", 420.0, 1380.0, (1, 1)),
-    ("Catering for 40 guests, buffet menu B", 18.0, 34.0, (40, 40)),
-    ("Software licence, Analytics Pro, per seat per year", 240.0, 690.0, (5, 25)),
-    ("Legal review of supplier terms, hours", 160.0, 320.0, (2, 9)),
-    ("Refrigerated transport, per day", 310.0, 560.0, (1, 5)),
-    ("Training session: safe handling of chemicals", 450.0, 980.0, (1, 2)),
-    ("Replacement filter cartridges, set of 6", 28.0, 64.0, (2, 20)),
-    ("Project management, fixed fee", 900.0, 2600.0, (1, 1)),
-    ("Venue hire, main hall, full day", 1200.0, 3100.0, (1, 2)),
-    ("Marine engine inspection and report", 1400.0, 2900.0, (1, 1)),
-]
+Item = tuple[str, float, float, tuple[int, int]]  # description, unit price range, quantity range
+
+ITEMS_BY_TRADE: dict[str, list[Item]] = {
+    "logistics": [
+        ("Freight forwarding Rotterdam - Leeds, 2 pallets", 380.0, 1250.0, (1, 3)),
+        ("Refrigerated transport, per day", 310.0, 560.0, (1, 5)),
+        ("Pallet storage, per pallet per week", 2.8, 5.4, (40, 400)),
+        ("Pick and pack, per order line", 0.45, 1.2, (500, 4000)),
+        ("Customs clearance and documentation", 65.0, 180.0, (1, 6)),
+        ("Fuel surcharge", 40.0, 220.0, (1, 1)),
+    ],
+    "marine": [
+        ("Marine engine inspection and report", 1400.0, 2900.0, (1, 1)),
+        ("Hull cleaning, vessel up to 40 m", 900.0, 2100.0, (1, 2)),
+        ("Technician hours, harbour rate", 85.0, 140.0, (6, 30)),
+        ("Replacement impeller kit", 120.0, 340.0, (1, 4)),
+        ("Mooring and launch hire, per day", 160.0, 420.0, (1, 4)),
+    ],
+    "design": [
+        ("Brand identity workshop (half day)", 650.0, 2400.0, (1, 2)),
+        ("UX research interviews", 180.0, 420.0, (4, 12)),
+        ("Visual design, screens", 95.0, 240.0, (8, 40)),
+        ("Illustration set, 12 spot illustrations", 900.0, 2200.0, (1, 1)),
+        ("Art direction, days", 600.0, 980.0, (1, 5)),
+    ],
+    "interiors": [
+        ("Space planning, reception and meeting rooms", 850.0, 2600.0, (1, 1)),
+        ("Acoustic wall panels, supplied and fitted", 95.0, 210.0, (10, 60)),
+        ("Bespoke oak reception desk", 2400.0, 5200.0, (1, 1)),
+        ("Carpet tiles, per square metre fitted", 24.0, 48.0, (80, 400)),
+        ("Project supervision, days", 420.0, 690.0, (2, 10)),
+    ],
+    "software": [
+        ("Data pipeline consulting (senior engineer, day rate)", 720.0, 1150.0, (2, 10)),
+        ("Cloud hosting - production cluster, monthly", 890.0, 3400.0, (1, 1)),
+        ("Software licence, Analytics Pro, per seat per year", 240.0, 690.0, (5, 25)),
+        ("Support and maintenance, monthly retainer", 600.0, 2400.0, (1, 3)),
+        ("Dashboard development, fixed fee", 1800.0, 6400.0, (1, 1)),
+    ],
+    "packaging": [
+        ("Corrugated shipping cartons 600x400x400, bundle of 50", 42.0, 96.0, (5, 40)),
+        ("Printed food trays, pallet of 2,000", 380.0, 720.0, (2, 20)),
+        ("Stretch film, 23 micron, roll", 9.5, 18.0, (20, 120)),
+        ("Die-cutting tool, new design", 450.0, 1300.0, (1, 1)),
+    ],
+    "engineering": [
+        ("Stainless steel bracket, part no. KF-2210", 3.4, 11.9, (50, 600)),
+        ("CNC machining, hours", 65.0, 120.0, (5, 40)),
+        ("On-site maintenance visit, technician hours", 75.0, 140.0, (3, 16)),
+        ("Sensor module SM-4, calibrated", 38.0, 95.0, (10, 200)),
+        ("First-article inspection report", 280.0, 650.0, (1, 2)),
+    ],
+    "food": [
+        ("Frozen North Sea cod fillets, 10 kg case", 92.0, 140.0, (10, 80)),
+        ("Smoked mackerel, 5 kg case", 38.0, 64.0, (10, 60)),
+        ("Refrigerated delivery charge", 45.0, 120.0, (1, 4)),
+        ("Shrimp, cooked and peeled, 2 kg", 28.0, 46.0, (10, 90)),
+    ],
+    "publishing": [
+        ("Copy-editing, manuscript pages", 2.2, 4.8, (120, 480)),
+        ("Proofreading, pages", 1.4, 3.2, (120, 480)),
+        ("Printed brochures A5, 16pp, run of 1,000", 780.0, 1650.0, (1, 3)),
+        ("Typesetting and layout, pages", 6.0, 14.0, (40, 320)),
+        ("Banner printing, 3 x 1 m", 45.0, 120.0, (2, 20)),
+    ],
+    "consulting": [
+        ("Legal review of supplier terms, hours", 160.0, 320.0, (2, 9)),
+        ("Regulatory advice, partner hours", 280.0, 520.0, (1, 8)),
+        ("Due diligence report", 2400.0, 8800.0, (1, 1)),
+        ("Disbursements: court and registry fees", 40.0, 400.0, (1, 2)),
+    ],
+    "health": [
+        ("Occupational health assessments", 85.0, 160.0, (5, 40)),
+        ("Flu vaccination clinic, per dose", 14.0, 24.0, (20, 200)),
+        ("Training session: safe handling of chemicals", 450.0, 980.0, (1, 2)),
+        ("Physiotherapy sessions", 55.0, 95.0, (4, 24)),
+    ],
+    "energy": [
+        ("Electricity supply, MWh", 95.0, 210.0, (20, 300)),
+        ("Standing charge, monthly", 40.0, 160.0, (1, 3)),
+        ("Solar panel inspection and cleaning", 380.0, 1200.0, (1, 2)),
+        ("Meter replacement", 120.0, 280.0, (1, 4)),
+    ],
+    "events": [
+        ("Venue hire, main hall, full day", 1200.0, 3100.0, (1, 2)),
+        ("Catering for 40 guests, buffet menu B", 18.0, 34.0, (40, 40)),
+        ("Audio-visual package with technician", 650.0, 1600.0, (1, 2)),
+        ("Event staff, hours", 18.0, 32.0, (20, 120)),
+    ],
+    "facility": [
+        ("Office cleaning, monthly contract", 420.0, 1380.0, (1, 1)),
+        ("Window cleaning, external, per visit", 180.0, 460.0, (1, 4)),
+        ("Replacement filter cartridges, set of 6", 28.0, 64.0, (2, 20)),
+        ("Security guarding, hours", 19.0, 31.0, (40, 300)),
+        ("Washroom consumables, monthly", 90.0, 260.0, (1, 3)),
+    ],
+    "property": [
+        ("Service charge, quarter", 1800.0, 5400.0, (1, 1)),
+        ("Insurance rent, quarter", 240.0, 900.0, (1, 1)),
+        ("Car park licence, per space per month", 180.0, 290.0, (2, 12)),
+    ],
+    "biotech": [
+        ("Assay development, fixed fee", 4200.0, 9800.0, (1, 1)),
+        ("Sample analysis, per sample", 45.0, 130.0, (20, 200)),
+        ("Cold storage of samples, per month", 220.0, 640.0, (1, 6)),
+    ],
+    "retail": [
+        ("Shelf-space promotion, 4 weeks", 900.0, 2600.0, (1, 3)),
+        ("Returned stock handling fee", 2.0, 6.5, (50, 400)),
+        ("Point-of-sale display units", 35.0, 90.0, (5, 40)),
+    ],
+}
 PAYMENT_TERMS = (14, 30, 30, 45, 60)
 
 
@@ -110,10 +203,16 @@ def _number(rng: random.Random, issuer: Party, day: dt.date, kind: str) -> str:
     return rng.choice(styles[kind])
 
 
+GOODS_TRADES = {"packaging", "engineering", "food", "publishing", "marine", "interiors", "facility"}
+
+
 def make_bill(rng: random.Random, kind: str, max_items: int = 5, force_tax: bool = False) -> Bill:
     issuer, recipient = pick_parties(rng)
+    while kind == "PO" and TRADE[issuer.short] not in GOODS_TRADES:
+        issuer, recipient = pick_parties(rng)  # purchase orders here are for goods and deliverable services
     day = rand_date(rng)
-    chosen = rng.sample(LINE_ITEMS, rng.randint(1, max_items))
+    trade = ITEMS_BY_TRADE[TRADE[issuer.short]]
+    chosen = rng.sample(trade, rng.randint(1, min(max_items, len(trade))))
     items = []
     for description, low, high, (qmin, qmax) in chosen:
         qty = float(rng.randint(qmin, qmax))
@@ -721,13 +820,12 @@ def po_email(rng: random.Random, index: int) -> Doc:
         "Could you confirm the order and the delivery slot by return? Deliveries are accepted on weekdays "
         "between 7am and 3pm only; the driver should report to the gatehouse first.",
         "",
-        f"(Supplier on file: {supplier.name}.)",
-        "",
         "Best,",
         bill.contact,
         f"Purchasing, {buyer.short}",
         "",
         f"Order date: {bill.day(bill.date)}",
+        f"Supplier account: {supplier.name}",
     ]
     return _doc(
         bill,
@@ -774,37 +872,186 @@ def po_html(rng: random.Random, index: int) -> Doc:
 
 # --- receipts -----------------------------------------------------------------------------------
 
-SHOP_ITEMS = [
-    ("A4 copier paper, 5 reams", 24.99),
-    ("Toner cartridge black", 68.5),
-    ("Coffee beans 1 kg", 17.8),
-    ("USB-C docking station", 139.0),
-    ("Whiteboard markers (10)", 9.95),
-    ("Taxi fare airport transfer", 46.0),
-    ("Business lunch, 3 covers", 87.4),
-    ("Parking, 1 day", 18.0),
-    ("Ergonomic desk chair", 289.0),
-    ("Conference ticket", 395.0),
+ShopItem = tuple[str, float]
+MERCHANTS: dict[str, list[tuple[Party, list[ShopItem]]]] = {
+    "till": [
+        (
+            Party(
+                "Papercourt Office Supplies Ltd",
+                "Papercourt",
+                "GB",
+                "21 Briggate",
+                "Leeds",
+                "LS1 6HD",
+                "papercourt.example.co.uk",
+            ),
+            [
+                ("A4 copier paper, 5 reams", 24.99),
+                ("Toner cartridge black", 68.5),
+                ("Whiteboard markers (10)", 9.95),
+                ("Lever arch files (10)", 17.4),
+                ("Desk stapler", 12.99),
+            ],
+        ),
+        (
+            Party(
+                "Kettle and Crumb Cafe Ltd",
+                "Kettle and Crumb",
+                "IE",
+                "5 Dame Lane",
+                "Dublin 2",
+                "D02 XK70",
+                "kettleandcrumb.example.ie",
+            ),
+            [
+                ("Flat white", 3.6),
+                ("Chicken and pesto sandwich", 7.95),
+                ("Team lunch platter", 48.0),
+                ("Carrot cake slice", 4.5),
+                ("Sparkling water", 2.2),
+            ],
+        ),
+        (
+            Party(
+                "Kornfeld Backhaus GmbH",
+                "Kornfeld",
+                "DE",
+                "Marktstraße 8",
+                "Freiburg im Breisgau",
+                "79098",
+                "kornfeld-backhaus.example.de",
+            ),
+            [
+                ("Coffee to go", 2.9),
+                ("Pretzel", 1.3),
+                ("Sandwich tray, 20 pieces", 54.0),
+                ("Apple strudel", 3.8),
+            ],
+        ),
+    ],
+    "email": [
+        (
+            Party(
+                "Clearpath Cloud Tools Inc.",
+                "Clearpath",
+                "US",
+                "88 Market Street, Suite 900",
+                "San Francisco, CA",
+                "94105",
+                "clearpath-tools.example.com",
+            ),
+            [
+                ("Team plan, monthly, 10 seats", 120.0),
+                ("Extra storage, 100 GB", 15.0),
+                ("Priority support add-on", 49.0),
+            ],
+        ),
+        (
+            Party(
+                "Deskware Online B.V.",
+                "Deskware",
+                "NL",
+                "Stationsplein 12",
+                "Eindhoven",
+                "5611 AC",
+                "deskware.example.nl",
+            ),
+            [
+                ("USB-C docking station", 139.0),
+                ("Ergonomic desk chair", 289.0),
+                ("Monitor arm", 59.0),
+                ("Noise-cancelling headset", 119.0),
+            ],
+        ),
+        (
+            Party(
+                "Tessera Events Ticketing Ltd",
+                "Tessera",
+                "GB",
+                "3 Wharf Road",
+                "Bristol",
+                "BS1 5SH",
+                "tessera-tickets.example.co.uk",
+            ),
+            [("Conference ticket, DataOps Summit", 395.0), ("Workshop add-on", 120.0), ("Booking fee", 4.5)],
+        ),
+    ],
+    "html": [
+        (
+            Party(
+                "Harbourlight Hotel Ltd",
+                "Harbourlight",
+                "GB",
+                "1 Pier Head",
+                "Liverpool",
+                "L3 1BY",
+                "harbourlight-hotel.example.co.uk",
+            ),
+            [
+                ("Room, 1 night, bed and breakfast", 129.0),
+                ("Dinner, restaurant", 42.5),
+                ("Overnight parking", 18.0),
+            ],
+        ),
+        (
+            Party(
+                "Metro Parkhaus GmbH",
+                "Metro Parkhaus",
+                "DE",
+                "Bahnhofplatz 2",
+                "Köln",
+                "50667",
+                "metro-parkhaus.example.de",
+            ),
+            [("Parking, 1 day", 24.0), ("Parking, weekly ticket", 95.0), ("EV charging, per session", 11.5)],
+        ),
+        (
+            Party(
+                "Taxis du Rhone SARL",
+                "Taxis du Rhone",
+                "FR",
+                "12 cours de Verdun",
+                "Lyon",
+                "69002",
+                "taxis-du-rhone.example.fr",
+            ),
+            [("Airport transfer", 46.0), ("Waiting time, per 15 min", 9.5), ("Luggage supplement", 4.0)],
+        ),
+    ],
+}
+RECEIPT_PRINT = [
+    "Refunds are made to the card used for payment.",
+    "Prices include VAT where shown; a VAT invoice can be requested within 30 days.",
+    "Lost receipts cannot be reissued after 90 days.",
+    "Keep this receipt as proof of purchase for warranty claims.",
 ]
 
 
-def _receipt_bill(rng: random.Random) -> Bill:
-    bill = make_bill(rng, "RC", max_items=1, force_tax=True)
-    chosen = rng.sample(SHOP_ITEMS, rng.randint(1, 4))
+def _receipt_bill(rng: random.Random, channel: str) -> Bill:
+    merchant, shop = rng.choice(MERCHANTS[channel])
+    day = rand_date(rng)
     items = []
-    for description, price in chosen:
+    for description, price in rng.sample(shop, rng.randint(1, min(4, len(shop)))):
         qty = float(rng.randint(1, 3))
         items.append((description, qty, price, round2(qty * price)))
-    bill.items = items
-    bill.iban = None
-    bill.po_number = None
-    if bill.issuer.country == "US":
-        bill.tax_rate = 8
-    return bill
+    return Bill(
+        issuer=merchant,
+        recipient=rng.choice(COMPANIES),
+        number=_number(rng, merchant, day, "RC"),
+        date=day,
+        terms=None,
+        po_number=None,
+        items=items,
+        tax_rate=8 if merchant.country == "US" else merchant.locale.vat_rate,
+        reverse_charge=False,
+        iban=None,
+        vat_id=make_vat(rng, merchant),
+        contact=pick_person(rng),
+    )
 
 
 def receipt_till(rng: random.Random, index: int) -> Doc:
-    bill = _receipt_bill(rng)
+    bill = _receipt_bill(rng, "till")
     issuer = bill.issuer
     style = issuer.locale.number_style
     width = 40
@@ -865,7 +1112,7 @@ def receipt_till(rng: random.Random, index: int) -> Doc:
 
 
 def receipt_email(rng: random.Random, index: int) -> Doc:
-    bill = _receipt_bill(rng)
+    bill = _receipt_bill(rng, "email")
     issuer, customer = bill.issuer, bill.recipient
     buyer = pick_person(rng, (bill.contact,))
     lines = [
@@ -915,7 +1162,7 @@ def receipt_email(rng: random.Random, index: int) -> Doc:
 
 
 def receipt_html(rng: random.Random, index: int) -> Doc:
-    bill = _receipt_bill(rng)
+    bill = _receipt_bill(rng, "html")
     issuer, customer = bill.issuer, bill.recipient
     body = [
         f"<h1>Receipt from {issuer.name}</h1>",
@@ -928,7 +1175,7 @@ def receipt_html(rng: random.Random, index: int) -> Doc:
         "Keep it for your records; it may be used as proof of purchase for warranty claims and expense "
         "reports.</p>",
         "<p>Questions about this charge? Contact our support team and quote the receipt number.</p>",
-        *[f"<p>{line}</p>" for line in fine_print(rng, 2)],
+        *[f"<p>{line}</p>" for line in rng.sample(RECEIPT_PRINT, 2)],
     ]
     text = _html_page(f"Receipt {bill.number}", body).replace("Invoice total", "Amount paid")
     fields = bill_fields(bill)
@@ -979,7 +1226,7 @@ def _doc(
         path=f"{folder_for(bill.date)}/{name}",
         category=category,
         layout=layout,
-        text=text.rstrip() + "\n",
+        text=tidy(text),
         fields=fields if fields is not None else bill_fields(bill),
         clauses=None,
         summary=summary or _summary_invoice(bill),

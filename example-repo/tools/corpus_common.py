@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import random
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -347,6 +348,35 @@ COMPANIES = [
     ),
 ]
 
+#: Each company's line of business: what it sells, invoices and hires for.
+TRADE = {
+    "Northwind": "logistics",
+    "Nordvik": "marine",
+    "Brightline": "design",
+    "Atelier Sorel": "design",
+    "Copperleaf": "interiors",
+    "Calderwood": "software",
+    "Pinecrest": "software",
+    "Meridian Cloud": "software",
+    "Datenwerk": "software",
+    "Lumen Harbor": "software",
+    "Veldhuis": "packaging",
+    "Kestrel Forge": "engineering",
+    "Oberland": "engineering",
+    "Maresco": "food",
+    "Quillfeather": "publishing",
+    "Fennimore": "publishing",
+    "Halvorsen and Pike": "consulting",
+    "Tidewater": "health",
+    "Rivage": "energy",
+    "Amberlight": "events",
+    "Lindqvist": "facility",
+    "Stonebridge": "property",
+    "Greyfield": "biotech",
+    "Saltmarsh": "retail",
+}
+
+
 PEOPLE = [
     "Amara Okafor",
     "Jonas Weber",
@@ -402,6 +432,11 @@ class Doc:
 def escape(text: str) -> str:
     """HTML-escape text; apostrophes and quotes stay as typed (they need no escaping in element text)."""
     return html.escape(text, quote=False)
+
+
+def tidy(text: str) -> str:
+    """Final touches on a rendered document: one full stop after "Inc." / "B.V." ending a sentence."""
+    return re.sub(r"(?<=[A-Za-z])\.\.(?=\s|$|\))", ".", text.rstrip()) + "\n"
 
 
 def empty_fields() -> dict[str, Any]:

@@ -17,6 +17,7 @@ from typing import Any
 from corpus_common import (
     CLAUSES,
     PEOPLE,
+    TRADE,
     Doc,
     Party,
     empty_fields,
@@ -31,6 +32,7 @@ from corpus_common import (
     rand_date,
     short_slug,
     slug,
+    tidy,
     words_number,
 )
 
@@ -453,7 +455,7 @@ def _doc(
         path=f"{folder_for(deal.signed)}/{name}",
         category=category,
         layout=layout,
-        text=text.rstrip() + "\n",
+        text=tidy(text),
         fields=fields,
         clauses=dict(deal.clauses),
         summary=summary,
@@ -1012,16 +1014,26 @@ def nda_html(rng: random.Random, index: int) -> Doc:
 
 # --- employment contracts -------------------------------------------------------------------------
 
-JOBS = [
-    ("Senior Data Engineer", 78000),
-    ("Warehouse Shift Supervisor", 36500),
-    ("Account Manager", 52000),
-    ("Clinical Research Associate", 48500),
-    ("Head of Finance", 96000),
-    ("Graphic Designer", 41000),
-    ("Marine Technician", 44500),
-    ("Payroll Specialist", 39500),
-]
+JOBS_BY_TRADE = {
+    "logistics": [("Warehouse Shift Supervisor", 36500), ("Transport Planner", 38000)],
+    "marine": [("Marine Technician", 44500)],
+    "design": [("Graphic Designer", 41000), ("UX Researcher", 52000)],
+    "interiors": [("Interior Designer", 39000)],
+    "software": [("Senior Data Engineer", 78000), ("Product Manager", 72000)],
+    "packaging": [("Production Planner", 40500)],
+    "engineering": [("CNC Programmer", 42000), ("Quality Engineer", 47000)],
+    "food": [("Food Safety Officer", 38500)],
+    "publishing": [("Production Editor", 36000)],
+    "consulting": [("Associate Consultant", 55000)],
+    "health": [("Clinical Research Associate", 48500), ("Practice Nurse", 41000)],
+    "energy": [("Energy Analyst", 51000)],
+    "events": [("Event Coordinator", 33500)],
+    "facility": [("Facilities Supervisor", 35500)],
+    "property": [("Property Manager", 49000)],
+    "biotech": [("Laboratory Scientist", 46000)],
+    "retail": [("Store Manager", 42500)],
+}
+GENERIC_JOBS = [("Account Manager", 52000), ("Head of Finance", 96000), ("Payroll Specialist", 39500)]
 
 
 def _employee_deal(rng: random.Random, index: int) -> tuple[Deal, str, str, int, int]:
@@ -1031,7 +1043,8 @@ def _employee_deal(rng: random.Random, index: int) -> tuple[Deal, str, str, int,
         deal.signatories = (pick_person(rng, (employee,)), deal.signatories[1])
         if employee == deal.signatories[1]:
             deal.signatories = (deal.signatories[0], pick_person(rng, (employee, deal.signatories[0])))
-    job, salary = JOBS[index % len(JOBS)]
+    options = JOBS_BY_TRADE[TRADE[deal.first.short]] + GENERIC_JOBS
+    job, salary = options[index % len(options)]
     # Every employment document states how the employment can end (probation notice at least).
     deal.clauses["termination"] = True
     salary = salary + rng.randrange(0, 40) * 250

@@ -25,6 +25,7 @@ from corpus_common import (
     pick_person,
     rand_date,
     slug,
+    tidy,
 )
 
 COURTS = {
@@ -55,7 +56,7 @@ def _doc(
         path=f"{folder_for(day)}/{name}",
         category=category,
         layout=layout,
-        text=text.rstrip() + "\n",
+        text=tidy(text),
         fields=fields,
         clauses=None,
         summary=summary,
