@@ -99,13 +99,13 @@ ODDS = {
     ),
     "employment_contract": dict(
         termination=0.95,
-        limitation_of_liability=0.05,
+        limitation_of_liability=0.0,
         confidentiality=0.8,
         data_protection=0.6,
         governing_law=0.6,
-        indemnification=0.1,
-        force_majeure=0.05,
-        auto_renewal=0.05,
+        indemnification=0.0,
+        force_majeure=0.0,
+        auto_renewal=0.0,
     ),
     "lease_agreement": dict(
         termination=0.85,
@@ -169,6 +169,7 @@ def make_deal(rng: random.Random, category: str, roles: tuple[str, str], people:
         renew_months=rng.choice((12, 12, 24)),
         breach_hours=rng.choice((24, 48, 72)),
         signatories=(one, pick_person(rng, (one,))),
+        extra={"category": category},
     )
 
 
@@ -237,6 +238,8 @@ def _formal(deal: Deal, name: str, variant: int = 0) -> tuple[str, str]:
 
 
 def _cap_words(deal: Deal) -> str:
+    if deal.extra["category"] in ("non_disclosure_agreement", "lease_agreement"):
+        return f"an aggregate amount of {money(100000, deal.first.locale)}"
     if deal.cap_multiple == 12:
         return (
             "the total fees paid or payable in the twelve (12) months preceding the event giving "
@@ -375,23 +378,73 @@ NEGATIVES = {
 }
 
 
+#: Which categories may state the absence of a clause (a service-level remark makes no sense in an NDA).
+NEGATIVE_CATEGORIES = {
+    "auto_renewal": {
+        "master_services_agreement",
+        "statement_of_work",
+        "non_disclosure_agreement",
+        "lease_agreement",
+    },
+    "force_majeure": {"master_services_agreement", "statement_of_work"},
+    "data_protection": {"master_services_agreement", "statement_of_work", "non_disclosure_agreement"},
+}
+
+
+def _employment(deal: Deal, name: str) -> tuple[str, str]:
+    """Employment contracts word their clauses for an employee, not for a business partner."""
+    texts = {
+        "termination": (
+            "Notice",
+            f"After the probationary period either party may end the employment by giving "
+            f"{words_number(deal.notice_days)} days' written notice. The Employer may dismiss without notice "
+            "for gross misconduct.",
+        ),
+        "confidentiality": (
+            "Confidential Information",
+            "You must not use or disclose the Employer's confidential information, including customer lists, "
+            f"prices and business plans, during your employment or for {words_number(deal.conf_years)} years "
+            "after it ends.",
+        ),
+        "data_protection": (
+            "Your Personal Data",
+            "The Employer processes your personal data (contact, bank, payroll and absence records) for the "
+            "purposes of your employment in accordance with the GDPR; the staff privacy notice explains how.",
+        ),
+        "governing_law": (
+            "Law",
+            f"This contract is governed by the laws of {law_phrase(deal.law)}.",
+        ),
+    }
+    return texts[name]
+
+
+def _negatives(deal: Deal, rng: random.Random) -> list[str]:
+    category = deal.extra["category"]
+    return [
+        text
+        for name, text in NEGATIVES.items()
+        if not deal.clauses[name] and category in NEGATIVE_CATEGORIES[name] and rng.random() < 0.35
+    ]
+
+
 def _clause_sections(deal: Deal, rng: random.Random) -> list[tuple[str, str]]:
     order = [name for name in CLAUSES if deal.clauses[name]]
     rng.shuffle(order)
+    if deal.extra["category"] == "employment_contract":
+        return [_employment(deal, name) for name in order]
     sections = [_formal(deal, name, rng.randrange(2)) for name in order]
-    for name, text in NEGATIVES.items():
-        if not deal.clauses[name] and rng.random() < 0.35:
-            sections.append(("Miscellaneous", text))
-    return sections
+    return sections + [("Miscellaneous", text) for text in _negatives(deal, rng)]
 
 
 def _plain_clauses(deal: Deal, rng: random.Random) -> list[str]:
+    if deal.extra["category"] == "employment_contract":
+        order = [name for name in CLAUSES if deal.clauses[name]]
+        rng.shuffle(order)
+        return [_employment(deal, name)[1] for name in order]
     paragraphs = [_plain(deal, name, rng.randrange(2)) for name in CLAUSES if deal.clauses[name]]
     rng.shuffle(paragraphs)
-    for name, text in NEGATIVES.items():
-        if not deal.clauses[name] and rng.random() < 0.35:
-            paragraphs.append(text)
-    return paragraphs
+    return paragraphs + _negatives(deal, rng)
 
 
 def deal_fields(deal: Deal, **overrides: Any) -> dict[str, Any]:
@@ -491,20 +544,30 @@ def _numbered_md(title: str, preamble: list[str], sections: list[tuple[str, str]
 
 # --- master services agreements ------------------------------------------------------------------
 
-SERVICES = [
-    "managed cloud hosting and 24/7 infrastructure support",
-    "warehousing, pick-and-pack and last-mile delivery services",
-    "software development and maintenance services",
-    "facility management, cleaning and security services",
-    "marketing analytics and campaign reporting",
-    "clinical data management services",
-    "payroll processing and HR administration",
-]
+SERVICES = {
+    "logistics": "warehousing, pick-and-pack and last-mile delivery services",
+    "marine": "vessel maintenance, inspection and harbour support services",
+    "design": "brand, content and user-experience design services",
+    "interiors": "workplace design and fit-out services",
+    "software": "software development, managed cloud hosting and support services",
+    "packaging": "packaging design and supply services",
+    "engineering": "precision machining and maintenance engineering services",
+    "food": "chilled and frozen food supply and delivery services",
+    "publishing": "editorial, typesetting and print management services",
+    "consulting": "legal and regulatory advisory services",
+    "health": "occupational health and clinical data management services",
+    "energy": "energy supply and energy-efficiency services",
+    "events": "event management, venue and catering services",
+    "facility": "facility management, cleaning and security services",
+    "property": "property and estate management services",
+    "biotech": "laboratory testing and assay development services",
+    "retail": "retail merchandising and promotion services",
+}
 
 
 def msa_formal(rng: random.Random, index: int) -> Doc:
     deal = make_deal(rng, "master_services_agreement", ("Customer", "Supplier"))
-    service, terms = rng.choice(SERVICES), rng.choice((30, 45, 60))
+    service, terms = SERVICES[TRADE[deal.second.short]], rng.choice((30, 45, 60))
     preamble = [
         f"**THIS MASTER SERVICES AGREEMENT** is made on {deal.day(deal.signed)}"
         + (f" (reference {deal.reference})" if deal.reference else "")
@@ -559,7 +622,7 @@ def msa_formal(rng: random.Random, index: int) -> Doc:
 
 def msa_plain(rng: random.Random, index: int) -> Doc:
     deal = make_deal(rng, "master_services_agreement", ("Client", "Provider"))
-    service, terms = rng.choice(SERVICES), rng.choice((14, 30))
+    service, terms = SERVICES[TRADE[deal.second.short]], rng.choice((14, 30))
     paragraphs = [
         f"SERVICES AGREEMENT - {deal.first.short} and {deal.second.short}",
         "",
@@ -604,7 +667,7 @@ def msa_plain(rng: random.Random, index: int) -> Doc:
 
 def msa_html(rng: random.Random, index: int) -> Doc:
     deal = make_deal(rng, "master_services_agreement", ("Company", "Vendor"))
-    service, terms = rng.choice(SERVICES), rng.choice((30, 60))
+    service, terms = SERVICES[TRADE[deal.second.short]], rng.choice((30, 60))
     intro = [
         f"This Framework Agreement for Services is entered into as of {deal.day(deal.signed)} by "
         f'{deal.first.name} ("Company") and {deal.second.name} ("Vendor")'
