@@ -16,6 +16,7 @@ from typing import Any
 
 from corpus_common import (
     CLAUSES,
+    COMPANIES,
     PEOPLE,
     TRADE,
     Doc,
@@ -1504,17 +1505,28 @@ def lease_short(rng: random.Random, index: int) -> Doc:
 
 # --- data processing agreements -------------------------------------------------------------------
 
-DATA = [
-    ("customer names, e-mail addresses and order histories", "the Controller's customers"),
-    ("employee names, salaries and bank details", "the Controller's employees"),
-    ("patient identifiers and appointment records", "patients of the Controller"),
-    ("website visitor identifiers and usage analytics", "visitors to the Controller's websites"),
-]
+#: What a processor of each trade handles for its controller: (personal data, data subjects).
+DATA_BY_TRADE = {
+    "software": [
+        ("customer names, e-mail addresses and order histories", "the Controller's customers"),
+        ("employee names, salaries and bank details", "the Controller's employees"),
+        ("website visitor identifiers and usage analytics", "visitors to the Controller's websites"),
+    ],
+    "health": [("employee health questionnaires and appointment records", "the Controller's employees")],
+    "logistics": [
+        ("names, delivery addresses and phone numbers of consignees", "the Controller's customers")
+    ],
+    "consulting": [("employee names, salaries and disciplinary records", "the Controller's employees")],
+    "facility": [("visitor logs and CCTV recordings", "visitors to the Controller's premises")],
+    "events": [("attendee names, e-mail addresses and dietary requirements", "event attendees")],
+}
 
 
 def _dpa(rng: random.Random) -> tuple[Deal, str, str]:
     deal = make_deal(rng, "data_processing_agreement", ("Controller", "Processor"))
-    data, subjects = rng.choice(DATA)
+    while TRADE[deal.second.short] not in DATA_BY_TRADE or deal.second == deal.first:
+        deal.second = rng.choice([party for party in COMPANIES if party != deal.first])
+    data, subjects = rng.choice(DATA_BY_TRADE[TRADE[deal.second.short]])
     return deal, data, subjects
 
 
