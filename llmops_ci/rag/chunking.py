@@ -274,12 +274,16 @@ class _Splitter:
         return start, start + len(stripped.rstrip())
 
     def _windows(self) -> list[tuple[int, int]]:
-        """Exact character windows (``fixed`` with ``chars``), trimmed; the last one reaches the end."""
+        """Exact character windows (``fixed`` with ``chars``), trimmed; the last one reaches the end. A
+        window that trimming leaves inside the previous one is dropped, one that grows it replaces it."""
         step = self.size - self.config.overlap
-        spans = []
+        spans: list[tuple[int, int]] = []
         for start in range(0, max(len(self.text), 1), step):
             end = min(start + self.size, len(self.text))
-            if span := self._trim(start, end):
+            span = self._trim(start, end)
+            if span and spans and span[0] == spans[-1][0]:  # white space made the previous one a prefix
+                spans[-1] = span
+            elif span and (not spans or span[1] > spans[-1][1]):  # not one wholly inside the previous
                 spans.append(span)
             if end >= len(self.text):
                 break
@@ -356,8 +360,7 @@ class _Analysis:
         self.next_text = np.minimum.accumulate(np.where(np.append(text_chars, True), positions, size)[::-1])
         self.next_text = self.next_text[::-1]
         self.text_end = np.maximum.accumulate(np.where(np.concatenate(([True], text_chars)), positions, 0))
-        # count_tokens counts every non-space character outside words, and apostrophes inside them
-        self.running = _running(unit, size, word_starts, word_lasts, other | inner)
+        self.running = _running(unit, alnum, space, word_lasts)
         self._cuts: dict[str, np.ndarray[Any, Any]] = {}
         self._codes = codes
 
@@ -372,20 +375,22 @@ class _Analysis:
 
 
 def _running(
-    unit: str,
-    size: int,
-    word_starts: np.ndarray[Any, Any],
-    word_lasts: np.ndarray[Any, Any],
-    marks: np.ndarray[Any, Any],
+    unit: str, alnum: np.ndarray[Any, Any], space: np.ndarray[Any, Any], word_lasts: np.ndarray[Any, Any]
 ) -> np.ndarray[Any, Any]:
-    """Units counted up to each position: a word's units at its end, a mark's (tokens only) after it."""
+    """Units counted up to each position, placed at the end of what they count: ``words`` one per word;
+    ``tokens`` as ``text.count_tokens`` counts them, ``(len + 3) // 4`` per run of letters/digits (an
+    apostrophe ends a run) and one per other non-space character."""
+    size = len(alnum)
     if unit == "chars":
         return np.arange(size + 1)
     weights = np.zeros(size + 1, dtype=np.int64)
-    begin, finish = np.flatnonzero(word_starts), np.flatnonzero(word_lasts) + 1
-    weights[finish] += 1 if unit == "words" else np.maximum(1, (finish - begin + 3) // 4)
-    if unit == "tokens":
-        weights[np.flatnonzero(marks) + 1] += 1
+    if unit == "words":
+        weights[np.flatnonzero(word_lasts) + 1] = 1
+        return np.cumsum(weights)
+    begin = np.flatnonzero(alnum & ~np.concatenate(([False], alnum[:-1])))
+    finish = np.flatnonzero(alnum & ~np.concatenate((alnum[1:], [False]))) + 1
+    weights[finish] = (finish - begin + 3) // 4
+    weights[np.flatnonzero(~alnum & ~space) + 1] = 1
     return np.cumsum(weights)
 
 
