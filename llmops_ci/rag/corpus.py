@@ -15,7 +15,8 @@ CR line ends become LF):
 - ``.html``, ``.htm``: the visible text. ``<script>``, ``<style>``, ``<head>`` and similar are dropped,
   block elements (paragraphs, list items, table rows, ``<br>``...) become line breaks, list items start
   with ``- ``, ``<h1>``..``<h6>`` become Markdown heading lines (``## Title``) so chunks know their section,
-  ``<pre>`` keeps its spacing and entities are decoded. The ``<title>`` goes to the metadata.
+  ``<pre>`` keeps its spacing, other runs of white space (non-breaking spaces too) become one space and
+  entities are decoded. The ``<title>`` goes to the metadata.
 - ``.jsonl``: one document per non-empty line, each a JSON object whose text is its ``text`` field (else
   ``content``) and whose id is its ``id`` field (else the line number); the document id is
   ``<file>#<id>``. Its other scalar fields (strings, numbers, booleans, null) become metadata.
