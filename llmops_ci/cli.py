@@ -136,7 +136,11 @@ def init(directory: Path) -> None:
 @click.option("--cache-dir", type=click.Path(path_type=Path), help="Cache directory, e.g. .llmops/cassettes.")
 @click.option("--stream", is_flag=True, help="Stream responses to measure time to first token.")
 @click.option("--dry-run", is_flag=True, help="Print calls, tokens and estimated cost; call nothing.")
-@click.option("--model", help="Run every suite on this model id instead of its own models.")
+@click.option(
+    "--model",
+    envvar="LLMOPS_CI_MODEL",
+    help="Run every suite on this model id instead of its own models (env LLMOPS_CI_MODEL).",
+)
 @click.option(
     "--shard",
     metavar="I/N",

@@ -383,6 +383,34 @@ def test_pair_models_aligns_two_models_on_case_id(tmp_path: Path, capsys: pytest
     assert code == 2 and "no model 'nope' in base" in err and "Traceback" not in err
 
 
+def test_a_baseline_run_and_an_llm_run_pair_suite_by_suite(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the example repository's story: each suite on its own offline baseline, then every suite on one LLM
+    base = write_run(
+        tmp_path / "baseline",
+        group({**cases(8, True), **cases(12, False, "f")}, suite="classification", model="local/knn")
+        + group({**cases(20, True)}, suite="extraction", model="local/patterns"),
+    )
+    head = write_run(
+        tmp_path / "llm",
+        group({**cases(8, True), **cases(12, True, "f")}, suite="classification", model="openai/gpt-4o-mini")
+        + group({**cases(20, True)}, suite="extraction", model="openai/gpt-4o-mini"),
+    )
+    comparisons = {c["suite"]: c for c in diff_json(capsys, base, head)["comparisons"]}
+    assert {s: (c["base_model"], c["head_model"]) for s, c in comparisons.items()} == {
+        "classification": ("local/knn", "openai/gpt-4o-mini"),
+        "extraction": ("local/patterns", "openai/gpt-4o-mini"),
+    }
+    assert comparisons["classification"]["verdict"] == "improved"
+    assert len(comparisons["classification"]["flips"]["fail_to_pass"]) == 12
+    assert comparisons["extraction"]["verdict"] == "no significant change"
+    # two models of one suite on a side: which pairs are meant is not guessed
+    both = write_run(tmp_path / "both", group(cases(5, True), model="a") + group(cases(5, True), model="b"))
+    code, _, err = run_diff(capsys, both, head)
+    assert code == 2 and "use --pair-models A=B" in err
+
+
 def test_groups_in_one_run_only_are_listed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     base = write_run(tmp_path / "base", group(cases(5, True)) + group(cases(5, True), suite="retired"))
     head = write_run(tmp_path / "head", group(cases(5, True)) + group(cases(5, True), model="gpt-4o"))

@@ -2,9 +2,10 @@
 
 Cases are aligned by their stable id (``case_id``, ``suite/case``) within the same suite and model; with
 ``--pair-models A=B``, base's model A is aligned with head's model B on case id (an offline baseline
-against an LLM on the same suite, or two LLMs). A case is *paired* when it has at least one judged
-(non-errored) repeat on both sides; errored records are left out of the pairing and counted in the error
-changes. Statistics: :mod:`llmops_ci.compare.stats`.
+against an LLM on the same suite, or two LLMs). Two runs that share no suite x model, where every shared
+suite ran one model on each side, are compared suite by suite across those models without the option.
+A case is *paired* when it has at least one judged (non-errored) repeat on both sides; errored records are
+left out of the pairing and counted in the error changes. Statistics: :mod:`llmops_ci.compare.stats`.
 
 The result is a plain dict (the ``--format json`` output; the markdown and text reporters render it):
 
@@ -86,7 +87,8 @@ def _clean(value: Any) -> Any:
 def _pairs_of(base: Run, head: Run, pairs: Sequence[tuple[str, str]]) -> list[tuple[str, str, str]]:
     """(suite, base model, head model) to compare."""
     if not pairs:
-        return sorted((suite, model, model) for suite, model in base.tables if (suite, model) in head.tables)
+        shared = sorted((s, model, model) for s, model in base.tables if (s, model) in head.tables)
+        return shared or _one_model_per_suite(base, head)
     found: list[tuple[str, str, str]] = []
     for base_model, head_model in pairs:
         if base_model not in base.models:
@@ -107,6 +109,21 @@ def _pairs_of(base: Run, head: Run, pairs: Sequence[tuple[str, str]]) -> list[tu
             )
         found.extend((suite, base_model, head_model) for suite in suites)
     return found
+
+
+def _one_model_per_suite(base: Run, head: Run) -> list[tuple[str, str, str]]:
+    """Runs that share no suite x model, where each suite ran one model on each side (an offline
+    baseline against an LLM, ``LLMOPS_CI_MODEL``): each suite compared across its two models."""
+    base_models: dict[str, list[str]] = {}
+    head_models: dict[str, list[str]] = {}
+    for suite, model in base.tables:
+        base_models.setdefault(suite, []).append(model)
+    for suite, model in head.tables:
+        head_models.setdefault(suite, []).append(model)
+    shared = sorted(base_models.keys() & head_models.keys())
+    if not shared or any(len(base_models[s]) != 1 or len(head_models[s]) != 1 for s in shared):
+        return []
+    return [(suite, base_models[suite][0], head_models[suite][0]) for suite in shared]
 
 
 def compare_runs(
