@@ -250,7 +250,7 @@ class _Splitter:
     def _pieces(self, start: int, end: int, level: str) -> Spans:
         analysis = self.analysis
         if level in ("words", "atoms"):
-            all_starts, all_ends = analysis.tokens if level == "words" else analysis.atoms
+            all_starts, all_ends = analysis.runs if level == "words" else analysis.atoms
             low, high = np.searchsorted(all_starts, (start, end), side="left").tolist()
             return all_starts[low:high], np.minimum(all_ends[low:high], end)
         cuts = analysis.cuts("blocks" if level == "sentences" else level)
@@ -329,8 +329,8 @@ class _Analysis:
     """Per-character facts of one text, as numpy arrays, computed once.
 
     A *word* is a maximal run of letters/digits, single apostrophes between them included (the same runs
-    as ``text.WORD``); an *atom* is a word or one other non-space character; a *token* here is a
-    whitespace-separated run. ``running[i]`` is the count of units of the atoms ending at or before ``i``,
+    as ``text.WORD``); an *atom* is a word or one other non-space character; a *run* is a maximal run of
+    non-space characters. ``running[i]`` is the count of units of the atoms ending at or before ``i``,
     so the units of any span whose ends are not inside a word are ``running[end] - running[start]``,
     exactly what ``text.words`` / ``text.count_tokens`` give for it."""
 
@@ -339,7 +339,6 @@ class _Analysis:
         size = len(text)
         codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
         alnum, space = _classes(codes)
-        self.space = space
         inner = np.zeros(size, dtype=bool)  # apostrophes joining two letters/digits into one word
         if size > 2:
             apostrophe = (codes[1:-1] == _APOSTROPHES[0]) | (codes[1:-1] == _APOSTROPHES[1])
@@ -352,10 +351,10 @@ class _Analysis:
         other = ~wordish & ~space
         self.atoms = (np.flatnonzero(word_starts | other), np.flatnonzero(word_lasts | other) + 1)
         text_chars = ~space
-        token_starts = text_chars & ~np.concatenate(([False], text_chars[:-1]))
-        token_lasts = text_chars & ~np.concatenate((text_chars[1:], [False]))
-        self.tokens = (np.flatnonzero(token_starts), np.flatnonzero(token_lasts) + 1)
-        positions = np.arange(size + 1)
+        run_starts = text_chars & ~np.concatenate(([False], text_chars[:-1]))
+        run_lasts = text_chars & ~np.concatenate((text_chars[1:], [False]))
+        self.runs = (np.flatnonzero(run_starts), np.flatnonzero(run_lasts) + 1)
+        positions = np.arange(size + 1, dtype=_index_type(size))
         # the first non-space character at or after i; the end of the last non-space character before i
         self.next_text = np.minimum.accumulate(np.where(np.append(text_chars, True), positions, size)[::-1])
         self.next_text = self.next_text[::-1]
@@ -382,16 +381,21 @@ def _running(
     apostrophe ends a run) and one per other non-space character."""
     size = len(alnum)
     if unit == "chars":
-        return np.arange(size + 1)
-    weights = np.zeros(size + 1, dtype=np.int64)
+        return np.arange(size + 1, dtype=_index_type(size))
+    weights = np.zeros(size + 1, dtype=_index_type(size))
     if unit == "words":
         weights[np.flatnonzero(word_lasts) + 1] = 1
-        return np.cumsum(weights)
+        return np.cumsum(weights, dtype=weights.dtype)
     begin = np.flatnonzero(alnum & ~np.concatenate(([False], alnum[:-1])))
     finish = np.flatnonzero(alnum & ~np.concatenate((alnum[1:], [False]))) + 1
     weights[finish] = (finish - begin + 3) // 4
     weights[np.flatnonzero(~alnum & ~space) + 1] = 1
-    return np.cumsum(weights)
+    return np.cumsum(weights, dtype=weights.dtype)
+
+
+def _index_type(size: int) -> type[np.signedinteger[Any]]:
+    """32-bit offsets and counts while they fit (half the memory of a long document's arrays)."""
+    return np.int32 if size < 2**31 - 1 else np.int64
 
 
 @lru_cache(maxsize=1)
