@@ -192,6 +192,7 @@ def test_html_keeps_the_visible_text_with_headings_as_markdown(tmp_path: Path) -
 
 def test_html_without_a_closing_head_still_shows_the_body() -> None:
     assert html_text("<head><title>t</title><body><p>visible</p>") == ("visible", {"title": "t"})
+    assert html_text("<title>T</title><p>body</p>") == ("body", {"title": "T"})
 
 
 def test_jsonl_records_become_documents(tmp_path: Path) -> None:

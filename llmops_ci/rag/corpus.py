@@ -320,7 +320,9 @@ def _display(path: Path) -> str:
 
 # -- HTML -------------------------------------------------------------------------------------------------
 
-_SKIPPED = frozenset({"script", "style", "head", "noscript", "template", "svg", "math", "iframe", "object"})
+_SKIPPED = frozenset(
+    {"script", "style", "head", "title", "noscript", "template", "svg", "math", "iframe", "object"}
+)
 _BLOCK_NAMES = """address article aside blockquote body br caption dd details dialog div dl dt fieldset
 figcaption figure footer form header hgroup hr html li main nav ol p pre section summary table tbody tfoot
 thead tr ul"""
