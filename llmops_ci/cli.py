@@ -154,6 +154,11 @@ def init(directory: Path) -> None:
     default="text",
     show_default=True,
 )
+@click.option(
+    "--report",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Also write a Markdown report: tables, gates, failed cases with reasons.",
+)
 def eval_command(
     suites: tuple[str, ...],
     project: Path | None,
@@ -170,6 +175,7 @@ def eval_command(
     model: str | None,
     shard: tuple[int, int] | None,
     output_format: str,
+    report: Path | None,
 ) -> None:
     """Run eval suites (all by default) against their models and gate on their thresholds.
 
@@ -199,6 +205,7 @@ def eval_command(
         output_format=output_format,
         model=model,
         shard=shard,
+        report=report,
     )
     sys.exit(command.run(options))
 
@@ -251,11 +258,16 @@ def merge(runs: tuple[Path, ...], output: Path, allow_partial: bool, output_form
     default="text",
     show_default=True,
 )
-def show(results: Path, output_format: str) -> None:
+@click.option(
+    "--report",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Also write a Markdown report: tables, gates, failed cases with reasons.",
+)
+def show(results: Path, output_format: str, report: Path | None) -> None:
     """Print a saved run (a results directory, or a runs directory for the latest run)."""
     from llmops_ci.commands import show as command
 
-    sys.exit(command.run(results, output_format=output_format))
+    sys.exit(command.run(results, output_format=output_format, report=report))
 
 
 @cli.command()

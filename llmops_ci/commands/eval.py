@@ -49,6 +49,8 @@ class EvalOptions:
     model: str | None = None
     #: (index, count), 1-based: run only the cases of this shard (``--shard i/N``)
     shard: tuple[int, int] | None = None
+    #: also write the run as a Markdown report here
+    report: Path | None = None
 
 
 def _git_sha(root: Path) -> str | None:
@@ -153,6 +155,18 @@ def override_models(graph: Graph, model: str) -> None:
         spec = suite.data.get("spec")
         if isinstance(spec, dict):
             spec["models"] = [model]
+
+
+def write_report(path: Path, summary: dict[str, Any], directory: Path) -> None:
+    from llmops_ci.atomic import write_atomically
+    from llmops_ci.report import eval_markdown
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(path, eval_markdown.render(summary, read_records(directory)))
+    except OSError as error:
+        raise UsageError(f"--report {path}: cannot write: {error.strerror}") from None
+    sys.stderr.write(f"llmops-ci: report written to {path}\n")
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
@@ -278,6 +292,8 @@ def _execute(
     # only JUnit lists every record: read them back from records.jsonl (a run directory holds one run)
     records = list(read_records(directory)) if options.output_format == "junit" else []
     eval_text.emit(summary, options.output_format, records)
+    if options.report is not None:
+        write_report(options.report, summary, directory)
     if interrupted:
         sys.stderr.write(
             f"llmops-ci: interrupted; {summarizer.count} of {plan.count} results kept in {directory}\n"

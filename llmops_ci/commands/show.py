@@ -16,7 +16,7 @@ def _latest(runs: Path) -> Path:
     return candidates[-1]
 
 
-def run(results: Path, *, output_format: str = "text") -> int:
+def run(results: Path, *, output_format: str = "text", report: Path | None = None) -> int:
     if not results.exists():
         raise UsageError(f"{results}: no such results directory")
     directory = results.parent if results.is_file() else results
@@ -26,4 +26,8 @@ def run(results: Path, *, output_format: str = "text") -> int:
     summary["results_dir"] = str(directory)
     records = list(read_records(directory)) if output_format == "junit" else []
     eval_text.emit(summary, output_format, records)
+    if report is not None:
+        from llmops_ci.commands.eval import write_report
+
+        write_report(report, summary, directory)
     return EXIT_OK if summary["passed"] else EXIT_FINDINGS
