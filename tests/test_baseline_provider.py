@@ -32,7 +32,7 @@ spec:
         use: knn-classifier
         options: {train: data/train.jsonl, k: 3}
       field-extractor: {use: pattern-extractor, options: {fields: baseline/fields.yaml}}
-      summarizer: {use: extractive-summarizer, options: {sentences: 1}}
+      summarizer: {use: extractive-summarizer, options: {sentences: 1, lead: 0}}
 """
 
 TRAIN = "".join(
@@ -172,7 +172,7 @@ def test_a_missing_training_file_stops_eval_before_any_call(
         ),
         (
             "{use: extractive-qa, options: {colour: red}}",
-            r"unknown option\(s\) 'colour'; known: cite, no_answer",
+            r"unknown option\(s\) 'colour'; known: answer_types, cite, no_answer",
         ),
         ("{use: 'tests.local_models:Nope'}", r"cannot load tests.local_models:Nope"),
         (
@@ -186,7 +186,7 @@ def test_bad_local_model_entries_name_the_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], entry: str, message: str
 ) -> None:
     project = PROJECT.replace(
-        "summarizer: {use: extractive-summarizer, options: {sentences: 1}}", f"summarizer: {entry}"
+        "summarizer: {use: extractive-summarizer, options: {sentences: 1, lead: 0}}", f"summarizer: {entry}"
     )
     code, _, err = run_eval(baseline_repo(tmp_path / "repo", project), capsys)
     assert code == 2

@@ -9,7 +9,14 @@ from typing import Any
 
 import pytest
 
-from llmops_ci.baselines._common import BaselineError, document_text, last_user_text, tagged, units
+from llmops_ci.baselines._common import (
+    BaselineError,
+    document_text,
+    last_user_text,
+    plain_text,
+    tagged,
+    units,
+)
 from llmops_ci.baselines._tfidf import TfidfIndex
 from llmops_ci.baselines.knn import KnnClassifier, majority, vote
 from llmops_ci.baselines.normalize import (
@@ -20,7 +27,7 @@ from llmops_ci.baselines.normalize import (
     normalize_string,
 )
 from llmops_ci.baselines.patterns import PatternExtractor
-from llmops_ci.baselines.qa import ExtractiveQA, Passage, passages
+from llmops_ci.baselines.qa import ExtractiveQA, Passage, answer_type, passages
 from llmops_ci.baselines.summarize import ExtractiveSummarizer
 
 
@@ -63,6 +70,23 @@ def test_units_split_form_lines_and_keep_wrapped_prose_together() -> None:
         "Thanks.",
     ]
     assert units("- one item\n- two items") == ["- one item", "- two items"]
+
+
+def test_html_documents_become_text_and_markdown_loses_emphasis() -> None:
+    html = (
+        "<!DOCTYPE html><html><head><title>Invoice 7</title><style>p {color: red}</style></head><body>"
+        "<h1>Acme &amp; Co</h1><p>Memo no. <b>L-7</b> &middot; 2024</p>"
+        "<dl><dt>Number</dt><dd>V-56</dd><dt>Issued</dt><dd>2024-12-20</dd></dl>"
+        "<table><tr><th>Item</th><th>Total</th></tr><tr><td>Chairs</td><td>9,50 €</td></tr></table>"
+        "<p>Line one<br>line two</p></body></html>"
+    )
+    assert plain_text(html) == (
+        "Acme & Co\n\nMemo no. L-7 · 2024\n\nNumber: V-56\n\nIssued: 2024-12-20\n\n"
+        "Item | Total\n\nChairs | 9,50 €\n\nLine one\nline two"
+    )
+    assert plain_text("**Buyer:** Acme  \nVAT: 1") == "Buyer: Acme\nVAT: 1"
+    assert plain_text("a < b and c > d") == "a < b and c > d"  # not HTML: kept as written
+    assert document_text(user(f"<document>{html}</document>")).startswith("Acme & Co")
 
 
 # --- TF-IDF -----------------------------------------------------------------------------------------------
@@ -243,7 +267,9 @@ def test_currencies_become_iso_codes(text: str, code: str | None) -> None:
 
 
 def test_strings_are_trimmed() -> None:
-    assert normalize_string('  "Acme   Corp."  ') == "Acme Corp"
+    assert normalize_string('  "Acme   Group."  ') == "Acme Group"
+    assert normalize_string("Maresco Foods B.V.") == "Maresco Foods B.V."
+    assert normalize_string("Greyfield Biotech Inc.,") == "Greyfield Biotech Inc."
     assert normalize_string(" .; ") is None
 
 
@@ -266,6 +292,10 @@ fields:
   payment_terms_days:
     type: integer
     patterns: ['within\s+(\w+(?:\s*\(\d+\))?)\s+days']
+  iban:
+    type: string
+    compact: true
+    patterns: ['IBAN:?\s*(?-i:([A-Z]{2}\d{2}(?: ?[A-Z0-9]{1,4})+))']
   governing_law:
     type: string
     patterns: ['governed by the laws? of (?:the )?([A-Za-z ]+?)[.,\n]']
@@ -284,6 +314,7 @@ Invoice date: 5 March 2024
 Subtotal: 1.000,00 EUR
 Total due: 1.190,00 EUR
 Payment within thirty (30) days. This contract is governed by the laws of England.
+Pay to iban GB82 WEST 1234 5698 7654 32 please.
 """
 
 
@@ -302,12 +333,13 @@ def test_pattern_extractor_outputs_every_field_normalised(tmp_path: Path) -> Non
         "total_amount": 1190,
         "currency": "EUR",
         "payment_terms_days": 30,
+        "iban": "GB82WEST12345698765432",
         "governing_law": "England and Wales",
         "has_termination_clause": False,
     }
     assert list(json.loads(answer)) == [  # configuration order
-        "invoice_number", "issue_date", "total_amount", "currency", "payment_terms_days", "governing_law",
-        "has_termination_clause",
+        "invoice_number", "issue_date", "total_amount", "currency", "payment_terms_days", "iban",
+        "governing_law", "has_termination_clause",
     ]  # fmt: skip
 
 
@@ -323,6 +355,10 @@ def test_pattern_extractor_nulls_fallbacks_and_presence(tmp_path: Path) -> None:
     assert found["invoice_number"] is None and found["payment_terms_days"] is None
     assert found["has_termination_clause"] is True
     assert model.extract("This agreement may not be terminated.")["has_termination_clause"] is False
+    # `unless` looks only at the sentence of the match
+    assert model.extract("It may not be terminated early. Later, either may terminate.")[
+        "has_termination_clause"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -396,13 +432,32 @@ def test_qa_answers_with_the_best_sentence_and_cites_its_chunk() -> None:
 
 
 def test_qa_adds_a_second_sentence_when_the_best_is_short() -> None:
-    qa = ExtractiveQA()
+    qa = ExtractiveQA({"answer_types": False})
     # "The agreement starts on 1 March 2024." has 7 words (< 12): the runner-up follows, cited once per chunk
     assert qa.answer("When does the agreement start?", CONTEXT) == (
         "The agreement starts on 1 March 2024. "
         "This Master Services Agreement is made between Acme Corp and Beta GmbH. [msa.md#0]"
     )
     assert ExtractiveQA({"cite": False}).answer("hourly rate", CONTEXT) == "[see note] Hourly rate: 120 EUR."
+
+
+def test_qa_prefers_sentences_holding_the_expected_answer_type() -> None:
+    context = (
+        "[a] Notice must be sent to the notice address by post. "
+        "Either party may end it on ninety days notice."
+    )
+    question = "How long is the notice period?"
+    assert ExtractiveQA({"answer_types": False, "short_words": 0}).answer(question, context) == (
+        "Notice must be sent to the notice address by post. [a]"  # "notice" twice: the higher BM25
+    )
+    assert ExtractiveQA({"short_words": 0}).answer(question, context) == (
+        "Either party may end it on ninety days notice. [a]"
+    )
+    # a date question: only sentences holding a date compete, so no runner-up is added
+    assert ExtractiveQA().answer("When does the agreement start?", CONTEXT) == (
+        "The agreement starts on 1 March 2024. [msa.md#0]"
+    )
+    assert answer_type("How much is the rent?") is not None and answer_type("Who signed it?") is None
 
 
 def test_qa_reads_tags_and_falls_back_to_the_document() -> None:
@@ -435,14 +490,25 @@ def test_summarizer_picks_central_sentences_in_document_order() -> None:
     # pay 0.564, weather 0.361, terminate 0.494. First pick: "provide". Gains after it (0.5 x cosine to it):
     # made-between 0.657 - 0.5 x 0.50 = 0.407, pay 0.564 - 0.5 x 0.35 = 0.389,
     # terminate 0.494 - 0.5 x 0.08 = 0.454
-    summary = ExtractiveSummarizer().complete(user(f"<document>{AGREEMENT}</document>"), {})
+    summary = ExtractiveSummarizer({"lead": 0}).complete(user(f"<document>{AGREEMENT}</document>"), {})
     assert summary == (
         "Beta will provide software development services to Acme under statements of work. "
         "Either party may terminate the services agreement with ninety days notice."
     )
-    assert ExtractiveSummarizer({"redundancy": 0}).summarize(AGREEMENT).startswith("This services agreement")
-    assert "weather" not in ExtractiveSummarizer({"sentences": 4}).summarize(AGREEMENT)
+    no_lead = {"lead": 0, "redundancy": 0}
+    assert ExtractiveSummarizer(no_lead).summarize(AGREEMENT).startswith("This services agreement")
+    assert "weather" not in ExtractiveSummarizer({"sentences": 4, "lead": 0}).summarize(AGREEMENT)
     assert "SERVICES AGREEMENT" not in ExtractiveSummarizer({"sentences": 5}).summarize(AGREEMENT)
+
+
+def test_summarizer_lead_prefers_early_sentences() -> None:
+    # lead 0.3: bonus 0.3 x (1 - i/5) = 0.3, 0.24, 0.18, 0.12, 0.06 -> made-between 0.957, provide 0.936,
+    # pay 0.744, weather 0.481, terminate 0.554; after made-between (redundancy 0.5 x cosine to it):
+    # provide 0.936 - 0.25 = 0.686, pay 0.744 - 0.06 = 0.684, terminate 0.554 - 0.10 = 0.454
+    assert ExtractiveSummarizer().summarize(AGREEMENT) == (
+        "This services agreement is made between Acme Corp and Beta Ltd for software development services. "
+        "Beta will provide software development services to Acme under statements of work."
+    )
 
 
 def test_summarizer_redundancy_and_word_limit() -> None:
@@ -451,11 +517,11 @@ def test_summarizer_redundancy_and_word_limit() -> None:
         "The barn cats sleep all day long."
     )
     # centralities 0.816, 0.796, 0.386, 0.591; cosine(first, second) = 0.82, cosine(first, last) = 0.29
-    assert ExtractiveSummarizer({"redundancy": 0}).summarize(text) == (
+    assert ExtractiveSummarizer({"redundancy": 0, "lead": 0}).summarize(text) == (
         "Cats chase mice in the barn. Cats chase mice in the barn at night."
     )
     # redundancy 1: second 0.796 - 0.82 < 0, dogs 0.386 - 0, last 0.591 - 0.291 = 0.300
-    assert ExtractiveSummarizer({"redundancy": 1}).summarize(text) == (
+    assert ExtractiveSummarizer({"redundancy": 1, "lead": 0}).summarize(text) == (
         "Cats chase mice in the barn. Dogs guard the farm house well."
     )
     assert ExtractiveSummarizer({"max_words": 8}).summarize(text) == "Cats chase mice in the barn."

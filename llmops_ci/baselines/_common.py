@@ -5,6 +5,12 @@ Input convention: a baseline reads the LAST user message of the chat. Inside it,
 ``<document>...</document>``, ``<question>...</question>`` or ``<context>...</context>`` tag is taken when the
 tag is present (the last occurrence, so few-shot examples written before the real input are skipped);
 otherwise the whole message is the input.
+
+Markup: the classic pipeline reads text, so a document that is HTML (it has block tags such as ``<p>``,
+``<td>``, ``<br>``) is first turned into text: block elements end lines, ``<br>`` breaks one, table cells
+are separated by `` | ``, a definition list's ``<dt>term</dt><dd>value</dd>`` becomes ``term: value``,
+``<head>``, ``<script>`` and ``<style>`` are dropped and entities decoded. Markdown emphasis markers
+(``**``, ``__``) and trailing hard-break spaces are removed; the rest of Markdown is kept as text.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import json
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -55,10 +62,59 @@ def untagged(text: str, tags: tuple[str, ...]) -> str:
 
 
 def document_text(messages: list[dict[str, Any]]) -> str:
-    """The ``<document>`` of the last user message, else the whole message."""
+    """The ``<document>`` of the last user message, else the whole message, as plain text."""
     text = last_user_text(messages)
     inner = tagged(text, "document")
-    return text.strip() if inner is None else inner
+    return plain_text(text.strip() if inner is None else inner)
+
+
+_HTML = re.compile(r"<(?:html|body|p|div|br|table|tr|td|th|h[1-6]|dl|dt|dd|li|ul|ol|section)\b[^>]*>", re.I)
+_BLOCK_TAGS = "address article aside blockquote div dl footer h1 h2 h3 h4 h5 h6 header hr li ol p pre section"
+_BLOCKS = frozenset((*_BLOCK_TAGS.split(), "table", "tr", "ul", "title"))
+_SKIPPED = frozenset(("head", "script", "style"))
+
+
+class _TextParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skipping = 0
+        self.cells = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _SKIPPED:
+            self.skipping += 1
+        elif tag in _BLOCKS or tag in ("br", "dt"):
+            self.parts.append("\n")
+            self.cells = 0
+        elif tag in ("td", "th"):
+            self.parts.append(" | " if self.cells else "")
+            self.cells += 1
+        elif tag == "dd":
+            self.parts.append(": ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIPPED:
+            self.skipping = max(0, self.skipping - 1)
+        elif tag in _BLOCKS or tag == "dd":
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self.skipping:
+            self.parts.append(re.sub(r"\s+", " ", data))
+
+
+def plain_text(text: str) -> str:
+    """``text`` without markup (see the module docs); text that is not HTML keeps its lines."""
+    if _HTML.search(text):
+        parser = _TextParser()
+        parser.feed(text)
+        parser.close()
+        lines = (" ".join(line.split()) for line in "".join(parser.parts).splitlines())
+        text = "\n".join(line.strip(" |") if line.strip(" |") else "" for line in lines)
+        text = re.sub(r"\n{3,}", "\n\n", text)
+    text = text.replace("**", "").replace("__", "")
+    return re.sub(r"[ \t]+\n", "\n", text).strip()
 
 
 # --- options ---------------------------------------------------------------------------------------------

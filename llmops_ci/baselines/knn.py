@@ -103,7 +103,7 @@ class KnnClassifier:
                     f"{self.train}:{number}: a training record needs string {self.text_field!r} and "
                     f"{self.label_field!r} fields"
                 )
-            texts.append(terms(text))
+            texts.append(terms(common.plain_text(text)))
             labels.append(label)
         if not labels:
             raise common.BaselineError(f"{self.train}: no training records; add {{text, label}} lines")

@@ -1,7 +1,8 @@
 """Value normalisers of the ``pattern-extractor``: text captured by a pattern -> a canonical JSON value.
 Each returns ``None`` when the text is not a value of its type (the extractor then tries the next match).
 
-- ``string``: white space collapsed, surrounding quotes and trailing ``.,;:`` removed.
+- ``string``: white space collapsed, surrounding quotes and trailing ``,;:`` removed, and a final ``.``
+  unless it ends an abbreviation (``B.V.``, ``Inc.``, ``Co.``).
 - ``date`` -> ISO ``YYYY-MM-DD``. Accepted: ``2024-03-15``, ``2024/03/15``, ``15/03/2024``, ``15.03.2024``,
   ``15-03-2024`` (day first by default; ``date_order: MDY`` reads ``03/15/2024``; a first number above 12 is
   always the day), ``15 March 2024``, ``15th of March, 2024``, ``March 15, 2024``, ``Mar. 15th 2024``,
@@ -180,8 +181,13 @@ def normalize_currency(text: str) -> str | None:
     return None
 
 
+_ABBREVIATED = re.compile(r"(?:\b[A-Za-z]\.|\b(?:Inc|Co|Corp|Ltd|Jr|Sr|St|No)\.)$")
+
+
 def normalize_string(text: str) -> str | None:
-    cleaned = " ".join(text.split()).strip("\"'\u201c\u201d\u2018\u2019 ").rstrip(".,;:").strip()
+    cleaned = " ".join(text.split()).strip("\"'\u201c\u201d\u2018\u2019 ").rstrip(",;:").strip()
+    if cleaned.endswith(".") and not _ABBREVIATED.search(cleaned):
+        cleaned = cleaned.rstrip(".").strip()
     return cleaned or None
 
 

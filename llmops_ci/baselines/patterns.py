@@ -13,9 +13,11 @@ look-around or back-references) and are case-insensitive unless the field says `
 
 Field types (normalisers documented in ``llmops_ci.baselines.normalize``): ``string``, ``date`` (ISO),
 ``amount`` (a number), ``integer``, ``currency`` (ISO 4217 code) and ``presence`` (``true`` when any
-pattern matches and no ``unless`` pattern matches in the same sentence-sized window, else ``false``;
+pattern matches in a sentence where no ``unless`` pattern matches, else ``false``;
 clause detection). A ``map`` of canonical value -> list of spellings turns captured strings into a closed
-vocabulary (case-insensitive; a capture matching no spelling is kept as is unless ``closed: true``).
+vocabulary (case-insensitive; a capture matching no spelling is kept as is unless ``closed: true``);
+``compact: true`` removes all white space from a string (IBANs, VAT numbers). Within a case-insensitive
+pattern, ``(?-i:...)`` makes a part case-sensitive (e.g. an identifier in capitals).
 
 Options: ``fields`` (required): the YAML file of the fields, relative to the project root::
 
@@ -34,6 +36,7 @@ Options: ``fields`` (required): the YAML file of the fields, relative to the pro
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,10 +50,11 @@ from llmops_ci.baselines.normalize import NORMALIZERS, normalize_date
 
 NAME = "pattern-extractor"
 TYPES = (*NORMALIZERS, "presence")
-FIELD_KEYS = ("type", "patterns", "unless", "case_sensitive", "map", "closed", "date_order", "description")
+FIELD_KEYS = (
+    "type", "patterns", "unless", "case_sensitive", "map", "closed", "compact", "date_order", "description",
+)  # fmt: skip
 DATE_ORDERS = ("DMY", "MDY")
-#: how far (characters) around a presence match an ``unless`` pattern is looked for
-UNLESS_WINDOW = 200
+_SENTENCE_END = re.compile(r"[.!?](?:\s|$)|\n")
 
 OPTIONS = {"fields": Option(str, required=True, help="a YAML file of fields, e.g. baseline/extraction.yaml")}
 
@@ -63,6 +67,7 @@ class Field:
     unless: list[Any] = field(default_factory=list)
     spellings: dict[str, str] = field(default_factory=dict)
     closed: bool = False
+    compact: bool = False
     date_order: str = "DMY"
 
     def extract(self, text: str) -> Any:
@@ -78,8 +83,8 @@ class Field:
     def _present(self, text: str) -> bool:
         for pattern in self.patterns:
             for match in pattern.finditer(text):
-                window = text[max(0, match.start() - UNLESS_WINDOW) : match.end() + UNLESS_WINDOW]
-                if not any(unless.search(window) for unless in self.unless):
+                sentence = sentence_around(text, match.start(), match.end())
+                if not any(unless.search(sentence) for unless in self.unless):
                     return True
         return False
 
@@ -87,10 +92,19 @@ class Field:
         if self.type == "date":
             return normalize_date(captured, self.date_order)
         value = NORMALIZERS[self.type](captured)
+        if self.compact and isinstance(value, str):
+            value = "".join(value.split())
         if self.spellings and isinstance(value, str):
             canonical = self.spellings.get(" ".join(value.lower().split()))
             return canonical if canonical is not None or not self.closed else None
         return value
+
+
+def sentence_around(text: str, start: int, end: int) -> str:
+    """The sentence (or line) of ``text`` holding ``text[start:end]``."""
+    before = [found.end() for found in _SENTENCE_END.finditer(text, 0, start)]
+    after = _SENTENCE_END.search(text, max(end - 1, start))
+    return text[before[-1] if before else 0 : after.end() if after else len(text)]
 
 
 def _captured(match: Any) -> str:
@@ -157,8 +171,9 @@ def _field(parsed: ParsedYaml, path: Path, name: str, spec: Any, order: str) -> 
         patterns,
         unless,
         _spellings(parsed, path, where, spec.get("map")),
-        bool(spec.get("closed")),
-        field_order,
+        closed=spec.get("closed") is True,
+        compact=spec.get("compact") is True,
+        date_order=field_order,
     )
 
 

@@ -8,13 +8,16 @@ the ``<document>`` tag of the last user message, else the whole message.
 2. Each candidate gets a TF-IDF vector (IDF over the candidates); its centrality is the cosine to the
    document's centroid (the normalised sum of all candidate vectors).
 3. Greedy selection in the spirit of maximal marginal relevance: the next sentence maximises
-   ``centrality - redundancy * (highest cosine to a sentence already chosen)``; ties go to the earlier
-   sentence. A sentence that would take the summary over ``max_words`` is skipped; when even the first
-   does not fit, its first ``max_words`` words are used, ending with "...".
+   ``centrality + lead * (1 - i / n) - redundancy * (highest cosine to a sentence already chosen)``,
+   where ``i`` is the candidate's position among the ``n`` candidates (business documents state their
+   gist first: parties, amounts, dates); ties go to the earlier sentence. A sentence that would take the
+   summary over ``max_words`` is skipped; when even the first does not fit, its first ``max_words``
+   words are used, ending with "...".
 4. The chosen sentences are printed in document order, separated by a space.
 
 Options: ``sentences`` (default 2), ``max_words`` (default 80), ``redundancy`` (default 0.5, 0 = none),
-``min_words`` (default 5).
+``lead`` (default 0.3, 0 = no position preference), ``min_words`` (default 5). The defaults were chosen
+on the training documents of the example repository (mean ROUGE-L against their reference summaries).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ OPTIONS = {
     "sentences": Option(int, 2, check=lambda value: value >= 1, help="an integer >= 1"),
     "max_words": Option(int, 80, check=lambda value: value >= 1, help="an integer >= 1"),
     "redundancy": Option((int, float), 0.5, check=lambda value: 0 <= value <= 1, help="a number in 0..1"),
+    "lead": Option((int, float), 0.3, check=lambda value: 0 <= value <= 1, help="a number in 0..1"),
     "min_words": Option(int, 5, check=lambda value: value >= 0, help="an integer >= 0"),
 }
 
@@ -44,6 +48,7 @@ class ExtractiveSummarizer:
         self.count: int = values["sentences"]
         self.max_words: int = values["max_words"]
         self.redundancy = float(values["redundancy"])
+        self.lead = float(values["lead"])
         self.min_words: int = values["min_words"]
 
     def complete(self, messages: list[dict[str, Any]], params: dict[str, Any]) -> str:
@@ -84,7 +89,8 @@ class ExtractiveSummarizer:
         self, candidate: int, centrality: list[float], vectors: list[Vector], chosen: list[int]
     ) -> float:
         overlap = max((cosine(vectors[candidate], vectors[other]) for other in chosen), default=0.0)
-        return centrality[candidate] - self.redundancy * overlap
+        position = self.lead * (1 - candidate / len(centrality))
+        return centrality[candidate] + position - self.redundancy * overlap
 
 
 def _normalised(vectors: list[Vector]) -> Vector:
