@@ -43,7 +43,7 @@ from llmops_ci.artifacts.model import Artifact
 from llmops_ci.artifacts.modelref import model_id, params_of
 from llmops_ci.artifacts.templates import prompt_templates
 from llmops_ci.lint.rule import Hit, LintContext, Severity, hit
-from llmops_ci.lint.rules.m002_context_window import SMALLEST_WINDOW, _worst_case_chars
+from llmops_ci.lint.rules.m002_context_window import SMALLEST_WINDOW, worst_case_chars
 from llmops_ci.providers.catalog import count_tokens, is_local, model_info
 
 CODE = "C002"
@@ -90,7 +90,7 @@ class Budget:
 
 def _input_chars(prompt: Artifact, context_var: str) -> tuple[str, int]:
     """(fixed text, characters of string inputs at maxLength other than the context variable)."""
-    fixed, variable = _worst_case_chars(prompt)
+    fixed, variable = worst_case_chars(prompt)
     used = {name for _, template in prompt_templates(prompt) for name in template.variables}
     schema = prompt.spec.get("inputs", {}).get("properties", {}).get(context_var)
     if context_var in used and isinstance(schema, dict):

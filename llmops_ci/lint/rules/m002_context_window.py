@@ -38,7 +38,7 @@ SUMMARY = "Rendered prompt plus max_tokens exceeds the model's context window"
 SMALLEST_WINDOW = 4096  # no current chat model has a smaller context window
 
 
-def _worst_case_chars(artifact: Artifact) -> tuple[str, int]:
+def worst_case_chars(artifact: Artifact) -> tuple[str, int]:
     """(fixed text, variable characters at most) of the rendered messages."""
     templates = [template for _, template in prompt_templates(artifact)]
     fixed = "\n".join(template.source for template in templates)
@@ -62,7 +62,7 @@ def check(context: LintContext) -> Iterator[Hit]:
             continue
         params = params_of(ref)
         max_tokens = int(params.get("max_tokens") or params.get("max_completion_tokens") or 0)
-        fixed, variable_chars = _worst_case_chars(artifact)
+        fixed, variable_chars = worst_case_chars(artifact)
         variable_tokens = (variable_chars + 3) // 4
         # A token is at least one character, so len(fixed) bounds the fixed part: only when that bound
         # could overflow a window is the model table read and are tokens counted (tiktoken loads slowly).
