@@ -178,6 +178,8 @@ class RagStep:
     pipeline: Artifact
     digest: str
     retriever: Any  # llmops_ci.rag.retrieve.Retriever
+    #: the pipeline's guardrails (retrieval scope): a blocked chunk is dropped, a redacted one sent redacted
+    policies: list[Any] = field(default_factory=list)
 
     def prepare(self, case: Case, merged: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         """(the variables to render, the record's retrieval section); ``ValueError`` when the case has no
@@ -191,9 +193,33 @@ class RagStep:
             raise ValueError(
                 f"needs the question in var {config.query_var!r} (the pipeline's answer.query_var)"
             )
-        retrieved = self.retriever.search(query)
+        retrieved, dropped = self._guarded(self.retriever.search(query))
         rendered = {**merged, config.context_var: context_text(retrieved), "chunks": chunk_dicts(retrieved)}
-        return rendered, retrieval_record(config, query, retrieved, case.expected_chunks)
+        record = retrieval_record(config, query, retrieved, case.expected_chunks)
+        if self.policies:
+            record["dropped"] = dropped
+        return rendered, record
+
+    def _guarded(self, retrieved: list[Any]) -> tuple[list[Any], list[str]]:
+        """The chunks after the retrieval guardrails (deterministic checks), and the ids dropped."""
+        if not self.policies:
+            return retrieved, []
+        from dataclasses import replace
+
+        kept, dropped = [], []
+        for item in retrieved:
+            text = item.chunk.text
+            blocked = False
+            for policy in self.policies:
+                verdict = policy.check(text, "retrieval")
+                blocked, text = blocked or verdict.blocked, verdict.text
+            if blocked:
+                dropped.append(item.chunk.id)
+            else:
+                kept.append(
+                    replace(item, chunk=replace(item.chunk, text=text)) if text != item.chunk.text else item
+                )
+        return kept, dropped
 
 
 class PlanError(Exception):
@@ -482,8 +508,18 @@ class _Planner:
         except LlmopsError as error:
             self.problems.append(str(error))
             return None
+        from llmops_ci.guardrails.library import PolicyLibrary, PolicyLoadError
+
+        policies, library = [], PolicyLibrary(self.graph)
+        for index, policy_name in enumerate(pipeline.spec.get("guardrails", [])):
+            try:
+                policies.append(library.get(policy_name))
+            except PolicyLoadError as error:
+                at = pipeline.position(("spec", "guardrails", index))
+                self.problems.append(f"{pipeline.rel}:{at.line}:{at.col}: {error}")
+                return None
         digest = short(artifact_digest(pipeline, self.graph))
-        return RagStep(pipeline, digest, retriever), str(answer)
+        return RagStep(pipeline, digest, retriever, policies), str(answer)
 
     def _target(self, suite: Artifact) -> Artifact | None:
         target = suite.spec["target"]
