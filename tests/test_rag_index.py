@@ -339,10 +339,13 @@ def _api_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
 
 
-def dense_repo(root: Path, server: OpenAIServer, index: str, *, extra: str = "") -> Path:
+def dense_repo(
+    root: Path, server: OpenAIServer, index: str, *, model: str = EMBEDDING_MODEL, embedding: str = ""
+) -> Path:
+    """The fruit corpus searched by ``index`` over the fake server's embeddings (``embedding``: more keys)."""
     spec = (
-        f'  embedding: {{model: {EMBEDDING_MODEL}, api_base: "{server.base_url}", batch_size: 2}}\n'
-        f"  index: {index}\n{extra}"
+        f'  embedding: {{model: {model}, api_base: "{server.base_url}", batch_size: 2{embedding}}}\n'
+        f"  index: {index}\n"
     )
     return make_repo(root, FRUIT, top_k=4, extra=spec)
 
@@ -432,19 +435,43 @@ def test_replay_miss_raises_without_a_request(tmp_path: Path, openai_server: Ope
 
 
 @pytest.mark.usefixtures("_api_key")
+def test_declared_dimensions_are_asked_for(tmp_path: Path, openai_server: OpenAIServer) -> None:
+    root = dense_repo(tmp_path, openai_server, "{type: flat}", embedding=", dimensions: 32")
+    retriever = open_retriever(config_of(root), root)
+    assert retriever.index.vectors is not None and retriever.index.vectors.shape == (4, 32)
+    assert {request.body.get("dimensions") for request in openai_server.requests} == {32}
+    assert retriever.search("cherry")[0].chunk.id == "b.txt#0"
+
+
+@pytest.mark.usefixtures("_api_key")
 def test_embedding_errors_are_clear(tmp_path: Path, openai_server: OpenAIServer) -> None:
-    root = dense_repo(tmp_path, openai_server, "{type: flat}", extra="")
-    path = root / "rag/docs.yaml"
-    path.write_text(
-        path.read_text(encoding="utf-8").replace("batch_size: 2", "batch_size: 2, dimensions: 32"),
-        encoding="utf-8",
+    # ada-002 has a fixed size: dimensions is not sent, and the server's 64 contradict the declared 32
+    ada = ", dimensions: 32"
+    root = dense_repo(
+        tmp_path, openai_server, "{type: flat}", model="openai/text-embedding-ada-002", embedding=ada
     )
-    with pytest.raises(EmbeddingError, match="returned 64 dimensions, the pipeline declares 32"):
+    with pytest.raises(EmbeddingError, match="ada-002 returned 64 dimensions, the pipeline declares 32"):
         open_retriever(config_of(root), root)
-    openai_server.fail_when("apple", status=500)
+    assert "dimensions" not in openai_server.requests[0].body
+    openai_server.fail_when("apple", status=400)  # not worth a retry
     other = dense_repo(tmp_path / "other", openai_server, "{type: flat}")
     with pytest.raises(EmbeddingError, match=rf"rag/docs\.yaml: embedding model {EMBEDDING_MODEL}"):
         open_retriever(config_of(other), other)
+
+
+@pytest.mark.usefixtures("_api_key")
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: providers.litellm_provider.embed passes max_retries=0, but litellm.aembedding does not hand "
+    "it to the OpenAI client, whose 2 default retries run unseen: one 500 reaches the server twice, and "
+    "CachedEmbedder.requests (and its own backoff loop) miscount; a lasting 500 costs 4 x 3 requests",
+)
+def test_a_server_error_is_retried_by_the_embedder_alone(tmp_path: Path, openai_server: OpenAIServer) -> None:
+    root = dense_repo(tmp_path, openai_server, "{type: flat}")
+    openai_server.fail_next(1, status=500)
+    retriever = open_retriever(config_of(root), root)
+    assert retriever.stats is not None and retriever.stats.embedded == 4
+    assert retriever.embedder.requests == openai_server.request_count == 5  # 4 files, one retried
 
 
 def test_a_dense_index_without_an_embedding_model_names_the_line(tmp_path: Path) -> None:
@@ -466,3 +493,30 @@ def test_chunks_are_embedded_in_batches_across_files(tmp_path: Path, openai_serv
     root = dense_repo(tmp_path, openai_server, "{type: flat}")
     open_retriever(config_of(root), root)
     assert openai_server.request_count == 2
+
+
+@pytest.mark.usefixtures("_api_key")
+def test_a_damaged_cached_embedding_is_embedded_again(tmp_path: Path, openai_server: OpenAIServer) -> None:
+    root = dense_repo(tmp_path, openai_server, "{type: flat}")
+    config = config_of(root)
+    embedder = CachedEmbedder(config, tmp_path / "cache")
+    first = embedder(["apple banana"])
+    (cached,) = (tmp_path / "cache").rglob("*.npy")
+    cached.write_bytes(b"\x93NUMPY")  # cut inside the header
+    again = CachedEmbedder(config, tmp_path / "cache")
+    assert np.array_equal(again(["apple banana"]), first) and again.requests == 1
+
+
+@pytest.mark.usefixtures("_api_key")
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: CachedEmbedder.__call__ (and IndexStore._embed) catch only OSError/ValueError around "
+    "np.load; an empty .npy file raises EOFError, which escapes as an internal error",
+)
+def test_an_empty_cached_embedding_is_embedded_again(tmp_path: Path, openai_server: OpenAIServer) -> None:
+    root = dense_repo(tmp_path, openai_server, "{type: flat}")
+    config = config_of(root)
+    first = CachedEmbedder(config, tmp_path / "cache")(["apple banana"])
+    (cached,) = (tmp_path / "cache").rglob("*.npy")
+    cached.write_bytes(b"")
+    assert np.array_equal(CachedEmbedder(config, tmp_path / "cache")(["apple banana"]), first)
