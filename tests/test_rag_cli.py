@@ -17,7 +17,8 @@ from jsonschema import Draft202012Validator
 
 from llmops_ci.cli import main
 from tests.conftest import write_files
-from tests.test_rag_eval import HAND_MEANS, PIPELINE, make_repo, suite_yaml
+from tests.fakes.openai_server import OpenAIServer
+from tests.test_rag_eval import HAND_MEANS, LOCAL_PROJECT, PIPELINE, make_repo, suite_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -499,3 +500,103 @@ def test_query_drift_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     quiet = write_log(tmp_path / "quiet/audit-1.jsonl", [])
     code, _, err = rag(capsys, root, "drift", str(good), str(quiet))
     assert code == 1 and "no queries in the audit log" in err
+
+
+def test_query_drift_judges_the_length_shift_either_way(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pipeline = PIPELINE + "  drift: {thresholds: {query_length_shift: 0.4}}\n"
+    root = make_repo(tmp_path / "repo", **{"rag/birds.yaml": pipeline})
+    base = write_log(
+        tmp_path / "a/audit-1.jsonl",
+        [audit_record("owl swan", None, 1), audit_record("crane heron", None, 2)],
+    )
+    head = tmp_path / "b/audit-1.jsonl"
+    write_log(head, [audit_record("owl", None, 3), audit_record("crane", None, 4)])
+    with head.open("a", encoding="utf-8") as log:
+        log.write('{"schema_version": 1, "input": [{"role": "user", "con')  # a write cut by a crash
+    code, out, err = rag(capsys, root, "drift", str(base), str(head), "--format", "json")
+    assert code == 1, err
+    (shift,) = [m for m in json.loads(out)["measures"] if m["name"] == "query_length_shift"]
+    # mean words 2 -> 1: (1 - 2) / 2 = -0.5, shown signed, judged as |-0.5| > 0.4
+    assert (shift["value"], shift["limit"], shift["ok"]) == (-0.5, 0.4, False)
+    assert json.loads(out)["sizes"] == {"base_queries": 2, "head_queries": 2}  # the cut line is skipped
+
+
+def test_build_without_any_pipeline(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = write_files(tmp_path, {"llmops.yaml": LOCAL_PROJECT})
+    code, _, err = rag(capsys, root, "build")
+    assert code == 2 and "no RagPipeline artifacts in this project" in err
+    code, _, err = rag(capsys, root, "query", "owl")
+    assert code == 2 and "name the pipeline (RagPipeline artifacts here: none)" in err
+
+
+def test_eval_reads_the_cases_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    suite = suite_yaml(
+        "    - {id: q-owl, vars: {question: owl}, expected_chunks: [b.txt#0]}\n",
+        extra="  cases_file: cases/birds.jsonl\n",
+    )
+    cases = (
+        '{"id": "q-crane", "vars": {"question": "crane"}, "expected_chunks": ["c.txt", "d.txt", "a.txt"]}\n'
+        '{"id": "q-swan", "vars": {"question": "swan"}, "expected_chunks": ["a.txt"]}\n'
+    )
+    root = make_repo(tmp_path, **{"evals/birds.yaml": suite, "evals/cases/birds.jsonl": cases})
+    code, out, err = rag(capsys, root, "eval", "--format", "json")
+    assert code == 0, err
+    metrics = json.loads(out)["suites"][0]["metrics"]
+    assert {name: metrics[name] for name in HAND_MEANS} == pytest.approx(HAND_MEANS)
+
+
+# --- a dense pipeline over the local fake OpenAI server ------
+
+
+@pytest.fixture
+def dense(tmp_path: Path, openai_server: OpenAIServer, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
+    embedding = (
+        f'  embedding: {{model: openai/text-embedding-3-small, api_base: "{openai_server.base_url}"}}\n'
+    )
+    pipeline = PIPELINE + embedding + "  index: {type: hybrid}\n"
+    return make_repo(tmp_path / "dense", **{"rag/birds.yaml": pipeline, ".gitignore": ".llmops/\n"})
+
+
+def test_hybrid_build_and_query(
+    dense: Path, openai_server: OpenAIServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = rag(capsys, dense, "build")
+    assert code == 0, err
+    assert re.match(
+        r"birds: indexed 5 files \(5 parsed, the rest unchanged\), 5 documents, 5 chunks, "
+        r"5 chunks embedded, hybrid, ",
+        out,
+    )
+    assert openai_server.request_count > 0
+    openai_server.reset()
+    code, out, _ = rag(capsys, dense, "build")
+    assert (code, out, openai_server.request_count) == (
+        0,
+        "birds: up to date (5 files, 5 chunks, hybrid)\n",
+        0,
+    )
+    code, out, _ = rag(capsys, dense, "query", "crane", "--format", "json")
+    chunks = json.loads(out)
+    assert code == 0 and len(chunks) == 3  # fusion ranks every chunk; the ones naming crane first
+    assert [chunk["id"] for chunk in chunks[:2]] == ["d.txt#0", "c.txt#0"] and chunks[0]["score"] <= 1.0
+    assert openai_server.request_count == 1  # the question alone
+
+
+def test_corpus_drift_of_a_dense_pipeline_embeds_the_chunks(
+    dense: Path, openai_server: OpenAIServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    git(dense, "init", "-q", "-b", "main")
+    git(dense, "config", "user.email", "dev@example.com")
+    git(dense, "config", "user.name", "Dev")
+    git(dense, "add", "-A")
+    git(dense, "commit", "-q", "-m", "v1")
+    code, out, err = rag(capsys, dense, "drift", "HEAD", "HEAD", "--format", "json")
+    assert code == 0, err
+    values = {m["name"]: m["value"] for m in json.loads(out)["measures"]}
+    assert values["centroid_shift"] == pytest.approx(0.0, abs=1e-6) and values["topk_changed_fraction"] == 0.0
+    assert openai_server.request_count > 0
+    inputs = {text for request in openai_server.requests for text in request.body["input"]}
+    assert "owl owl owl" in inputs  # each version's chunks were embedded by the pipeline's model
