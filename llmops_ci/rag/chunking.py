@@ -37,7 +37,7 @@ from __future__ import annotations
 import itertools
 import re
 from bisect import bisect_right
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Any, Literal
@@ -47,7 +47,7 @@ import numpy as np
 from llmops_ci.artifacts.digest import canonical_json, sha256_hex
 from llmops_ci.errors import LlmopsError
 from llmops_ci.rag.model import Chunk, Document
-from llmops_ci.rag.text import count_tokens, sentence_spans, words
+from llmops_ci.rag.text import sentence_spans
 
 Strategy = Literal["fixed", "sentence", "paragraph", "recursive", "markdown"]
 Unit = Literal["chars", "words", "tokens"]
@@ -56,12 +56,6 @@ UNITS: tuple[Unit, ...] = ("chars", "words", "tokens")
 
 # Part of the digest: bump it when the same settings start giving different chunks, so indexes rebuild.
 CHUNKER_VERSION = 1
-
-_MEASURES: dict[str, Callable[[str], int]] = {
-    "chars": len,
-    "words": lambda text: len(words(text)),
-    "tokens": count_tokens,
-}
 
 
 class ChunkingError(LlmopsError):
@@ -166,8 +160,6 @@ _HEADING_OR_FENCE = re.compile(
 )
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 _APOSTROPHES = (ord("'"), ord("\u2019"))
-# Texts up to this many times the size are measured directly; longer ones through the analysis.
-_SHORT = 32
 
 Spans = tuple["np.ndarray[Any, Any]", "np.ndarray[Any, Any]"]  # piece starts, piece ends
 
@@ -180,7 +172,6 @@ class _Splitter:
         self.text = text
         self.config = config
         self.size = config.size
-        self.measure = _MEASURES[config.unit]
 
     def spans(self) -> list[tuple[int, int]]:
         strategy = self.config.strategy
@@ -203,9 +194,7 @@ class _Splitter:
     def _fits(self, start: int, end: int) -> bool:
         if end - start <= self.size:  # no unit is shorter than a character
             return True
-        if "analysis" in self.__dict__ or end - start > _SHORT * self.size:
-            return bool(self._units(np.array([end]))[0] - self._units(np.array([start]))[0] <= self.size)
-        return self.measure(self.text[start:end]) <= self.size
+        return bool(self._units(np.array([end]))[0] - self._units(np.array([start]))[0] <= self.size)
 
     def _fitting(self, start: int, end: int, levels: tuple[str, ...]) -> list[Spans]:
         """The pieces of the coarsest level that fit, a piece that does not replaced by its pieces at the
@@ -326,7 +315,7 @@ class _Splitter:
 
 
 class _Analysis:
-    """Per-character facts of one text, as numpy arrays, computed once.
+    """Per-character facts of one text as numpy arrays, each computed on first use.
 
     A *word* is a maximal run of letters/digits, single apostrophes between them included (the same runs
     as ``text.WORD``); an *atom* is a word or one other non-space character; a *run* is a maximal run of
@@ -335,59 +324,102 @@ class _Analysis:
     exactly what ``text.words`` / ``text.count_tokens`` give for it."""
 
     def __init__(self, text: str, unit: str, splitter: _Splitter) -> None:
+        self.text = text
+        self.unit = unit
         self.splitter = splitter
-        size = len(text)
-        codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-        alnum, space = _classes(codes)
-        inner = np.zeros(size, dtype=bool)  # apostrophes joining two letters/digits into one word
-        if size > 2:
-            apostrophe = (codes[1:-1] == _APOSTROPHES[0]) | (codes[1:-1] == _APOSTROPHES[1])
-            inner[1:-1] = apostrophe & alnum[:-2] & alnum[2:]
-        wordish = alnum | inner
-        before = np.concatenate(([False], wordish[:-1]))
-        after = np.concatenate((wordish[1:], [False]))
-        word_starts = wordish & ~before
-        word_lasts = wordish & ~after
-        other = ~wordish & ~space
-        self.atoms = (np.flatnonzero(word_starts | other), np.flatnonzero(word_lasts | other) + 1)
-        text_chars = ~space
-        run_starts = text_chars & ~np.concatenate(([False], text_chars[:-1]))
-        run_lasts = text_chars & ~np.concatenate((text_chars[1:], [False]))
-        self.runs = (np.flatnonzero(run_starts), np.flatnonzero(run_lasts) + 1)
-        positions = np.arange(size + 1, dtype=_index_type(size))
-        # the first non-space character at or after i; the end of the last non-space character before i
-        self.next_text = np.minimum.accumulate(np.where(np.append(text_chars, True), positions, size)[::-1])
-        self.next_text = self.next_text[::-1]
-        self.text_end = np.maximum.accumulate(np.where(np.concatenate(([True], text_chars)), positions, 0))
-        self.running = _running(unit, alnum, space, word_lasts)
         self._cuts: dict[str, np.ndarray[Any, Any]] = {}
-        self._codes = codes
+
+    @cached_property
+    def codes(self) -> np.ndarray[Any, Any]:
+        return np.frombuffer(self.text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+    @cached_property
+    def classes(self) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+        return _classes(self.codes)
+
+    @cached_property
+    def in_words(self) -> np.ndarray[Any, Any]:
+        """Flags of the characters of words: letters, digits and the apostrophes joining them."""
+        alnum, _ = self.classes
+        codes = self.codes
+        flags: np.ndarray[Any, Any] = alnum.copy()
+        if len(codes) > 2:
+            apostrophe = (codes[1:-1] == _APOSTROPHES[0]) | (codes[1:-1] == _APOSTROPHES[1])
+            flags[1:-1] |= apostrophe & alnum[:-2] & alnum[2:]
+        return flags
+
+    @cached_property
+    def atoms(self) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+        """Starts and ends of the atoms."""
+        in_words = self.in_words
+        other = ~in_words & ~self.classes[1]
+        return np.flatnonzero(_firsts(in_words) | other), np.flatnonzero(_lasts(in_words) | other) + 1
+
+    @cached_property
+    def runs(self) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+        """Starts and ends of the runs of non-space characters."""
+        text_chars = ~self.classes[1]
+        return np.flatnonzero(_firsts(text_chars)), np.flatnonzero(_lasts(text_chars)) + 1
+
+    @cached_property
+    def next_text(self) -> np.ndarray[Any, Any]:
+        """The first non-space character at or after each position (the text's length if none)."""
+        size = len(self.text)
+        positions = np.arange(size + 1, dtype=_index_type(size))
+        marked = np.where(np.append(~self.classes[1], True), positions, size)
+        return np.minimum.accumulate(marked[::-1])[::-1]
+
+    @cached_property
+    def text_end(self) -> np.ndarray[Any, Any]:
+        """The end of the last non-space character before each position (0 if none)."""
+        size = len(self.text)
+        positions = np.arange(size + 1, dtype=_index_type(size))
+        return np.maximum.accumulate(np.where(np.concatenate(([True], ~self.classes[1])), positions, 0))
+
+    @cached_property
+    def running(self) -> np.ndarray[Any, Any]:
+        if self.unit == "chars":
+            return np.arange(len(self.text) + 1, dtype=_index_type(len(self.text)))
+        alnum, space = self.classes
+        return _words_running(self.in_words) if self.unit == "words" else _tokens_running(alnum, space)
 
     def cuts(self, level: str) -> np.ndarray[Any, Any]:
         if level not in self._cuts:
             if level == "lines":
-                found = np.flatnonzero(self._codes == 10) + 1
+                found = np.flatnonzero(self.codes == 10) + 1
             else:
                 found = np.array(self.splitter.block_cuts(), dtype=np.int64)
             self._cuts[level] = found.astype(np.int64)
         return self._cuts[level]
 
 
-def _running(
-    unit: str, alnum: np.ndarray[Any, Any], space: np.ndarray[Any, Any], word_lasts: np.ndarray[Any, Any]
-) -> np.ndarray[Any, Any]:
-    """Units counted up to each position, placed at the end of what they count: ``words`` one per word;
-    ``tokens`` as ``text.count_tokens`` counts them, ``(len + 3) // 4`` per run of letters/digits (an
-    apostrophe ends a run) and one per other non-space character."""
-    size = len(alnum)
-    if unit == "chars":
-        return np.arange(size + 1, dtype=_index_type(size))
-    weights = np.zeros(size + 1, dtype=_index_type(size))
-    if unit == "words":
-        weights[np.flatnonzero(word_lasts) + 1] = 1
-        return np.cumsum(weights, dtype=weights.dtype)
-    begin = np.flatnonzero(alnum & ~np.concatenate(([False], alnum[:-1])))
-    finish = np.flatnonzero(alnum & ~np.concatenate((alnum[1:], [False]))) + 1
+def _firsts(flags: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """Flags of the first character of each run of set flags."""
+    out: np.ndarray[Any, Any] = flags.copy()
+    out[1:] &= ~flags[:-1]
+    return out
+
+
+def _lasts(flags: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """Flags of the last character of each run of set flags."""
+    out: np.ndarray[Any, Any] = flags.copy()
+    out[:-1] &= ~flags[1:]
+    return out
+
+
+def _words_running(in_words: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """Words counted up to each position, each at its end (``len(text.words(...))``)."""
+    weights = np.zeros(len(in_words) + 1, dtype=_index_type(len(in_words)))
+    weights[np.flatnonzero(_lasts(in_words)) + 1] = 1
+    return np.cumsum(weights, dtype=weights.dtype)
+
+
+def _tokens_running(alnum: np.ndarray[Any, Any], space: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """Tokens counted up to each position as ``text.count_tokens`` counts them: ``(len + 3) // 4`` per run
+    of letters/digits (an apostrophe ends a run) at its end, one per other non-space character after it."""
+    weights = np.zeros(len(alnum) + 1, dtype=_index_type(len(alnum)))
+    begin = np.flatnonzero(_firsts(alnum))
+    finish = np.flatnonzero(_lasts(alnum)) + 1
     weights[finish] = (finish - begin + 3) // 4
     weights[np.flatnonzero(~alnum & ~space) + 1] = 1
     return np.cumsum(weights, dtype=weights.dtype)
