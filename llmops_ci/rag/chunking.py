@@ -13,16 +13,21 @@ Strategies:
 
 - ``fixed``: windows of ``size`` units, each starting ``size - overlap`` units after the previous one. With
   ``chars`` the windows are exact character windows and may cut words; with ``words`` or ``tokens`` they
-  end between words (a window holds as many whole words as fit).
+  start and end at white space (a window holds as many whole space-separated pieces as fit, and a piece
+  longer than ``size``, such as a long URL, is cut between its words and punctuation marks).
 - ``sentence``: consecutive sentences packed while they fit; the overlap repeats the last sentences of the
   previous chunk (as many as fit in ``overlap``). A sentence longer than ``size`` is cut as in ``fixed``.
 - ``paragraph``: paragraphs (separated by blank lines; a heading line is a paragraph of its own) packed
   while they fit; a paragraph longer than ``size`` is cut by sentences.
 - ``recursive`` (the default, like LangChain's recursive splitter): the text is cut at the coarsest
   boundary whose pieces fit (paragraphs and headings, then line breaks, then sentences, then words) and
-  neighbouring pieces are packed while they fit, with the overlap made of whole trailing pieces.
+  neighbouring pieces are packed while they fit.
 - ``markdown``: a section runs from a heading line to the next heading; a chunk never spans two
   sections, and an oversized section is cut as in ``recursive``.
+
+The overlap is always made of whole pieces (sentences, paragraphs, lines or words): the trailing pieces of
+the previous chunk that total at most ``overlap`` and still leave room for the next piece, so it can be
+smaller than ``overlap``, or empty.
 
 Every chunk: id ``<document id>#<n>`` (n from 0, in document order); ``start``/``end`` are the character
 offsets of its text in the document (``text == document.text[start:end]``; white space is trimmed from its
