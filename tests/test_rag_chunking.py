@@ -132,6 +132,12 @@ def test_sentence_chars() -> None:
     assert texts(text, "sentence", 20, 0, "chars") == ["Alpha beta.", "Gamma delta epsilon.", "Zeta."]
 
 
+def test_sentence_tokens() -> None:
+    # "Hi there." is 1 + 2 + 1 = 4 tokens, "Bye now." 1 + 1 + 1 = 3
+    assert texts("Hi there. Bye now.", "sentence", 4, 0, "tokens") == ["Hi there.", "Bye now."]
+    assert texts("Hi there. Bye now.", "sentence", 7, 0, "tokens") == ["Hi there. Bye now."]
+
+
 # -- paragraph --------------------------------------------------------------------------------------------
 
 
@@ -209,6 +215,12 @@ def test_markdown_sections_never_share_a_chunk() -> None:
     ]
     # recursive packs across the same heading
     assert texts(text, "recursive", 6)[0] == "Intro text here.\n# A\nalpha beta."
+
+
+def test_markdown_cuts_at_headings_even_when_everything_fits() -> None:
+    chunks = chunk_document(doc("# A\nxx\n\n# B\nyy"), ChunkingConfig("markdown", 100, 0, "chars"))
+    assert [(c.text, c.heading, c.start) for c in chunks] == [("# A\nxx", "A", 0), ("# B\nyy", "B", 8)]
+    assert texts("# A\nxx\n\n# B\nyy", "recursive", 100, 0, "chars") == ["# A\nxx\n\n# B\nyy"]
 
 
 def test_headings_in_code_fences_and_hashtags_are_not_headings() -> None:
