@@ -22,7 +22,8 @@ names are fixed below and checked against the labels). Writes, deterministically
     one case per QA pair: ``vars.question``, ``expected_chunks`` (the documents that answer it, for
     retrieval metrics) and a case-insensitive ``contains-any`` of its ``must_contain`` strings.
 ``evals/cases/summarization.jsonl``
-    the first two eval documents of each category: ``rouge-l`` against the reference summary
+    the first two generated eval documents of each category and every hand-written one: ``rouge-l``
+    against the reference summary
     (threshold 0.2) and ``word-count`` at most 80.
 
 Train documents never appear in a case file, so the baseline is never evaluated on its own examples.
@@ -165,13 +166,12 @@ def summarization(labels: list[dict[str, Any]], texts: dict[str, str]) -> list[d
     taken: dict[str, int] = {}
     cases = []
     for row in labels:
-        if (
-            row["split"] != "eval"
-            or not row["summary"]
-            or taken.get(row["category"], 0) >= SUMMARIES_PER_CATEGORY
-        ):
+        if row["split"] != "eval" or not row["summary"]:
             continue
-        taken[row["category"]] = taken.get(row["category"], 0) + 1
+        if row["origin"] != "hand":
+            if taken.get(row["category"], 0) >= SUMMARIES_PER_CATEGORY:
+                continue
+            taken[row["category"]] = taken.get(row["category"], 0) + 1
         cases.append(
             {
                 "id": f"sum-{stem(row['doc'])}",
