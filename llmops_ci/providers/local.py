@@ -27,7 +27,6 @@ Built-in baselines that need no options also answer under their own name without
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import threading
 import time
@@ -210,6 +209,8 @@ def handler(litellm: Any) -> Any:
         ) -> Any:
             # in a worker thread: a model's CPU work (a first-call fit above all) must not stall the event
             # loop, or every concurrent call's measured latency would include it
+            import asyncio  # here, not at the top: a cached rerun of eval starts no event loop at all
+
             return await asyncio.to_thread(self.completion, model, messages, *args, **kwargs)
 
         def streaming(
@@ -233,6 +234,8 @@ def handler(litellm: Any) -> Any:
         async def astreaming(
             self, model: str, messages: list[dict[str, str]], *args: Any, **kwargs: Any
         ) -> AsyncIterator[Any]:
+            import asyncio
+
             chunks = await asyncio.to_thread(lambda: list(self.streaming(model, messages, *args, **kwargs)))
             for chunk in chunks:
                 yield chunk
