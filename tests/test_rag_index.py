@@ -520,3 +520,23 @@ def test_an_empty_cached_embedding_is_embedded_again(tmp_path: Path, openai_serv
     (cached,) = (tmp_path / "cache").rglob("*.npy")
     cached.write_bytes(b"")
     assert np.array_equal(CachedEmbedder(config, tmp_path / "cache")(["apple banana"]), first)
+
+
+@pytest.mark.usefixtures("_api_key")
+def test_a_dense_rebuild_embeds_only_the_changed_file(tmp_path: Path, openai_server: OpenAIServer) -> None:
+    root = dense_repo(tmp_path, openai_server, "{type: flat}")
+    open_retriever(config_of(root), root)
+    vectors = index_dir(root, config_of(root)) / "vectors"
+    assert len(list(vectors.glob("*.npy"))) == 4
+    openai_server.reset()
+    (root / "corpus/b.txt").write_text("cherry cherry plum\n", encoding="utf-8")
+    retriever = open_retriever(config_of(root), root)
+    assert retriever.stats is not None
+    assert (retriever.stats.files_parsed, retriever.stats.embedded) == (1, 1)
+    assert [request.body["input"] for request in openai_server.requests] == [["cherry cherry plum"]]
+    assert len(list(vectors.glob("*.npy"))) == 4  # b's old vectors were collected
+    (root / "corpus/d.txt").unlink()
+    retriever = open_retriever(config_of(root), root)
+    assert retriever.index.vectors is not None and retriever.index.vectors.shape == (3, 64)
+    assert len(list(vectors.glob("*.npy"))) == 3 and openai_server.request_count == 1
+    assert retriever.search("plum")[0].chunk.id == "b.txt#0"
