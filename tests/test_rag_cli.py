@@ -240,22 +240,18 @@ def test_tune_sweeps_the_grid_and_picks_the_best(repo: Path, capsys: pytest.Capt
     assert code == 0, err
     lines = out.splitlines()
     assert lines[0] == "birds: 3 questions, objective recall_at_k, chunk size in words"
-    rows = [line.split() for line in lines[2:-1]]
-    parsed = [(row[0] if row[0] in "*=" else " ", *row[-10:]) for row in rows]
-    assert [(p[1], p[2], p[3]) for p in parsed] == [
-        ("20", "0", "1"),
-        ("20", "0", "3"),
-        ("50", "0", "1"),
-        ("50", "0", "3"),
-    ]
-    recall = {(p[1], p[3]): float(p[6]) for p in parsed}
-    assert recall[("20", "1")] == pytest.approx(1 / 9, abs=5e-4) and recall[("50", "3")] == pytest.approx(
-        5 / 9, abs=5e-4
+    assert lines[1].split() == "size overlap top_k chunks hit_rate recall@k P@k mrr ndcg@k ctx tokens".split()
+    # each row: a mark column, then size overlap top_k chunks hit recall P mrr ndcg tokens
+    rows = {tuple(line[1:].split()[:3]): (line[0], line[1:].split()[3:]) for line in lines[2:-1]}
+    assert list(rows) == [("20", "0", "1"), ("20", "0", "3"), ("50", "0", "1"), ("50", "0", "3")]
+    mark, fields = rows[("20", "0", "1")]
+    assert fields[2] == "0.111" and fields[-1] == "3"  # recall@1 1/9; 8/3 context tokens, no decimals
+    mark, fields = rows[("20", "0", "3")]
+    assert (
+        mark == "*" and fields[:6] == ["5", "0.667", "0.556", "0.333", "0.500", "0.465"] and fields[-1] == "9"
     )
-    tokens = {(p[1], p[3]): float(p[10]) for p in parsed}
-    assert tokens[("20", "3")] == 9 and tokens[("20", "1")] == 3  # 8/3 printed without decimals
-    marks = [p[0] for p in parsed]
-    assert marks == [" ", "*", " ", "="]  # ties go to the first best row; = marks the current setting
+    assert rows[("50", "0", "3")][0] == "=" and rows[("50", "0", "3")][1][2] == "0.556"  # the current setting
+    assert rows[("50", "0", "1")][0] == " "  # ties go to the first best row: size 20
     assert lines[-1].startswith("best: size 20, overlap 0, top_k 3: recall_at_k 0.556 for 9 context tokens")
 
 
