@@ -240,7 +240,9 @@ def test_tune_sweeps_the_grid_and_picks_the_best(repo: Path, capsys: pytest.Capt
     assert code == 0, err
     lines = out.splitlines()
     assert lines[0] == "birds: 3 questions, objective recall_at_k, chunk size in words"
-    assert lines[1].split() == "size overlap top_k chunks hit_rate recall@k P@k mrr ndcg@k ctx tokens".split()
+    assert (
+        " ".join(lines[1].split()) == "size overlap top_k chunks hit_rate recall@k P@k mrr ndcg@k ctx tokens"
+    )
     # each row: a mark column, then size overlap top_k chunks hit recall P mrr ndcg tokens
     rows = {tuple(line[1:].split()[:3]): (line[0], line[1:].split()[3:]) for line in lines[2:-1]}
     assert list(rows) == [("20", "0", "1"), ("20", "0", "3"), ("50", "0", "1"), ("50", "0", "3")]
