@@ -201,14 +201,14 @@ def test_jsonl_records_become_documents(tmp_path: Path) -> None:
         "",
         '{"content": "Content field used", "draft": false}',
         '{"id": 7, "text": "   "}',
-        '{"id": 8, "text": "numeric id", "meta": {"nested": true}, "note": null}',
+        '{"id": 8, "text": "numeric\\r\\nid", "meta": {"nested": true}, "note": null}',
     ]
     root = write(tmp_path, {"kb/faq.jsonl": "\n".join(lines) + "\n"})
     documents = load_file(root / "kb/faq.jsonl", "kb/faq.jsonl")
     assert [(d.id, d.text, d.metadata) for d in documents] == [
         ("kb/faq.jsonl#faq-1", "How do refunds work?", {"lang": "en", "score": 0.5, "format": "jsonl"}),
         ("kb/faq.jsonl#3", "Content field used", {"draft": False, "format": "jsonl"}),
-        ("kb/faq.jsonl#8", "numeric id", {"note": None, "format": "jsonl"}),
+        ("kb/faq.jsonl#8", "numeric\nid", {"note": None, "format": "jsonl"}),
     ]
     assert {d.source for d in documents} == {"kb/faq.jsonl"}
 

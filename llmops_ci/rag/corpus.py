@@ -19,7 +19,8 @@ CR line ends become LF):
   entities are decoded. The ``<title>`` goes to the metadata.
 - ``.jsonl``: one document per non-empty line, each a JSON object whose text is its ``text`` field (else
   ``content``) and whose id is its ``id`` field (else the line number); the document id is
-  ``<file>#<id>``. Its other scalar fields (strings, numbers, booleans, null) become metadata.
+  ``<file>#<id>``; line ends inside the text are normalised as in files. Its other scalar fields
+  (strings, numbers, booleans, null) become metadata.
 - ``.pdf``: the text of every page, pages separated by a blank line; metadata ``pages``. Needs the
   ``pdf`` extra (``pip install 'llmops-ci[pdf]'``). Encrypted PDFs are read only when they open
   without a password.
@@ -228,6 +229,10 @@ def _read_text(path: Path) -> str:
             f"{_display(path)}:{line}: not valid UTF-8 (byte offset {offset}): save the file as UTF-8 or "
             "exclude it from the corpus"
         ) from None
+    return _normalise_line_ends(text)
+
+
+def _normalise_line_ends(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
@@ -263,7 +268,8 @@ def _jsonl_records(text: str, path: Path, rel: str) -> list[tuple[str, str, dict
             for key, value in record.items()
             if key not in ("text", "content", "id") and _is_scalar(value)
         }
-        records.append((f"{rel}#{record_id}", body, {**metadata, "format": "jsonl"}))
+        text = _normalise_line_ends(body)  # "\r\n" escaped inside the JSON string
+        records.append((f"{rel}#{record_id}", text, {**metadata, "format": "jsonl"}))
     return records
 
 
@@ -307,7 +313,7 @@ def _read_pdf(path: Path) -> tuple[str, dict[str, Any]]:
 
 
 def _normalise_page(text: str) -> str:
-    return text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    return _normalise_line_ends(text).strip()
 
 
 def _display(path: Path) -> str:
