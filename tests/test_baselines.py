@@ -412,6 +412,7 @@ def test_passages_are_split_at_chunk_markers() -> None:
     found = passages(CONTEXT)
     assert [passage.id for passage in found] == ["msa.md#0", "msa.md#1", "price.md#0"]
     assert found[2].text == "Price list\n[see note] Hourly rate: 120 EUR."  # a marker only after a blank line
+    assert passages("[a] x\n\n[see note] y") == [Passage("a", "x\n\n[see note] y")]  # ids have no spaces
     assert passages("no markers\n\nat all") == [Passage(None, "no markers\n\nat all")]
     assert passages("intro\n\n[a] x") == [Passage(None, "intro"), Passage("a", "x")]
 

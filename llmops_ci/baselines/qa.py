@@ -7,7 +7,8 @@ passages, or no question term found in them, it answers ``no_answer``.
 
 - Context format: retrieved chunks as ``[<chunk id>] <text>``, chunks separated by blank lines (what a
   RagPipeline's answer prompt receives). A marker counts only at the start of the context or after a
-  blank line; text without markers is one anonymous passage.
+  blank line, and a chunk id has no white space (``[see note]`` is text); text without markers is one
+  anonymous passage.
 - Each passage is cut into sentences (line breaks of forms end one too; see ``_common.units``) and
   every sentence is scored by BM25 (bm25s, k1 1.5, b 0.75, IDF over the sentences) against the question's
   terms (``llmops_ci.rag.text.terms``). Ties go to the earlier sentence.
@@ -55,7 +56,7 @@ OPTIONS = {
     "no_answer": Option(str, NO_ANSWER, check=lambda value: bool(value.strip()), help="a non-empty text"),
 }
 
-_MARKER = re.compile(r"(?:\A|\n[ \t]*\n)[ \t]*\[([^\]\n]{1,200})\][ \t]*")
+_MARKER = re.compile(r"(?:\A|\n[ \t]*\n)[ \t]*\[([^\]\s]{1,200})\][ \t]*")
 
 
 _NUMBER_WORDS = (
