@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -213,6 +214,27 @@ def test_register_resolves_against_base_dir_and_short_forms(tmp_path: Path) -> N
         local.register({"x": 3})
     with pytest.raises(local.LocalModelError, match=r"local model 'x': options must be a mapping"):
         local.register({"x": {"use": "extractive-qa", "options": [1]}})
+
+
+class Prefixer:
+    """A user's own local model in the long form: constructed as Class(options, base_dir)."""
+
+    def __init__(self, options: dict[str, Any], base_dir: Path) -> None:
+        self.prefix = str(options["prefix"])
+        self.base_dir = base_dir
+
+    def complete(self, messages: list[dict[str, str]], params: dict[str, Any]) -> str:
+        return f"{self.prefix} {messages[-1]['content']}"
+
+
+def test_a_user_class_in_the_long_form_gets_its_options_and_the_project_root(tmp_path: Path) -> None:
+    local.register(
+        {"mine": {"use": "tests.test_baseline_provider:Prefixer", "options": {"prefix": ">>"}}}, tmp_path
+    )
+    model = local._instance("mine")
+    assert isinstance(model, Prefixer) and model.base_dir == tmp_path.resolve()
+    assert model.complete([{"role": "user", "content": "hi"}], {}) == ">> hi"
+    assert local.LOCAL_MODELS["mine"]["options"] == {"prefix": ">>"}  # the llmops.yaml value, as written
 
 
 def test_an_unconfigured_knn_classifier_fails_its_cases_with_the_fix(
