@@ -498,6 +498,9 @@ def test_query_drift_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     quiet = write_log(tmp_path / "quiet/audit-1.jsonl", [])
     code, _, err = rag(capsys, root, "drift", str(good), str(quiet))
     assert code == 1 and "no queries in the audit log" in err
+    typo = tmp_path / "good/audit-2.jsonl"  # one log and a mistyped one: not taken for two git refs
+    code, _, err = rag(capsys, root, "drift", str(good), str(typo))
+    assert code == 2 and f"{typo}: no such audit log" in err and "Traceback" not in err
 
 
 def test_query_drift_judges_the_length_shift_either_way(

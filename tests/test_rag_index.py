@@ -185,11 +185,6 @@ def test_a_damaged_build_is_rebuilt_not_crashed(tmp_path: Path) -> None:
     assert [chunk.id for chunk in index.chunks] == [chunk.id for chunk in first.chunks]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: IndexStore._save keeps an existing builds/<key>/ directory (assumed built by another "
-    "process), so a damaged build with the same key is never replaced and every later build rebuilds",
-)
 def test_a_repaired_build_is_saved(tmp_path: Path) -> None:
     root = make_repo(tmp_path)
     first, _ = build(root)
@@ -214,11 +209,6 @@ def test_a_damaged_entry_is_parsed_again(tmp_path: Path) -> None:
     assert [chunk.id for chunk in index.chunks] == [chunk.id for chunk in first.chunks]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: IndexStore.load calls bm25s.BM25.load without catching a damaged BM25 file, so a "
-    "truncated build crashes every later build instead of being rebuilt",
-)
 def test_a_damaged_bm25_matrix_is_rebuilt_not_crashed(tmp_path: Path) -> None:
     root = make_repo(tmp_path)
     first, _ = build(root)
@@ -371,8 +361,8 @@ def test_flat_search_scores_by_the_metric(tmp_path: Path, openai_server: OpenAIS
         assert item.score == pytest.approx(expected, abs=1e-5), item.chunk.id
     scores = [item.score for item in found]
     assert scores == sorted(scores, reverse=True) and found[0].chunk.id == "b.txt#0"
-    # one request per corpus file (4 one-chunk files), then one for the question
-    assert openai_server.request_count == retriever.embedder.requests == 5
+    # the 4 one-chunk files in batches of batch_size 2, then one request for the question
+    assert openai_server.request_count == retriever.embedder.requests == 3
     assert all(request.body["model"] == "text-embedding-3-small" for request in openai_server.requests)
 
 
@@ -460,18 +450,12 @@ def test_embedding_errors_are_clear(tmp_path: Path, openai_server: OpenAIServer)
 
 
 @pytest.mark.usefixtures("_api_key")
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: providers.litellm_provider.embed passes max_retries=0, but litellm.aembedding does not hand "
-    "it to the OpenAI client, whose 2 default retries run unseen: one 500 reaches the server twice, and "
-    "CachedEmbedder.requests (and its own backoff loop) miscount; a lasting 500 costs 4 x 3 requests",
-)
 def test_a_server_error_is_retried_by_the_embedder_alone(tmp_path: Path, openai_server: OpenAIServer) -> None:
     root = dense_repo(tmp_path, openai_server, "{type: flat}")
     openai_server.fail_next(1, status=500)
     retriever = open_retriever(config_of(root), root)
     assert retriever.stats is not None and retriever.stats.embedded == 4
-    assert retriever.embedder.requests == openai_server.request_count == 5  # 4 files, one retried
+    assert retriever.embedder.requests == openai_server.request_count == 3  # 2 batches, one retried
 
 
 def test_a_dense_index_without_an_embedding_model_names_the_line(tmp_path: Path) -> None:
@@ -484,11 +468,6 @@ def test_a_dense_index_without_an_embedding_model_names_the_line(tmp_path: Path)
 
 
 @pytest.mark.usefixtures("_api_key")
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: IndexStore._embed calls the embedder once per corpus file, so embedding.batch_size only "
-    "batches chunks within one file: 4 one-chunk files with batch_size 2 make 4 requests, not 2",
-)
 def test_chunks_are_embedded_in_batches_across_files(tmp_path: Path, openai_server: OpenAIServer) -> None:
     root = dense_repo(tmp_path, openai_server, "{type: flat}")
     open_retriever(config_of(root), root)
@@ -508,11 +487,6 @@ def test_a_damaged_cached_embedding_is_embedded_again(tmp_path: Path, openai_ser
 
 
 @pytest.mark.usefixtures("_api_key")
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: CachedEmbedder.__call__ (and IndexStore._embed) catch only OSError/ValueError around "
-    "np.load; an empty .npy file raises EOFError, which escapes as an internal error",
-)
 def test_an_empty_cached_embedding_is_embedded_again(tmp_path: Path, openai_server: OpenAIServer) -> None:
     root = dense_repo(tmp_path, openai_server, "{type: flat}")
     config = config_of(root)

@@ -236,7 +236,12 @@ def drift(base: str, head: str, *, name: str | None, project: Path | None, outpu
     config = opened.pipeline(name)
     embedder = _embedder(config, opened.config.root)
     base_path, head_path = Path(base), Path(head)
-    if base_path.exists() and head_path.exists():
+    if base_path.exists() != head_path.exists():
+        missing = head if base_path.exists() else base
+        raise UsageError(
+            f"{missing}: no such audit log (BASE and HEAD are two audit logs, or two git refs of the corpus)"
+        )
+    if base_path.exists():
         report = log_drift(config, base_path, head_path, embedder)
     else:
         suites = [config.drift_suite] if config.drift_suite else []

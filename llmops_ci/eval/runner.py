@@ -414,7 +414,13 @@ def _target(call: Call) -> dict[str, Any]:
     plan = call.plan
     if plan.rag is not None:  # the pipeline is what the suite evaluates; its answer prompt is part of it
         pipeline = plan.rag.pipeline
-        return {"kind": pipeline.kind, "name": pipeline.name, "digest": plan.rag.digest, "version": None}
+        return {
+            "kind": pipeline.kind,
+            "name": pipeline.name,
+            "digest": plan.rag.digest,
+            "version": None,
+            "index": plan.rag.retriever.index.key,  # the corpus and chunking the answers came from
+        }
     return {"kind": plan.target.kind, "name": plan.target.name, "digest": plan.target_digest, "version": None}
 
 

@@ -81,6 +81,9 @@ def litellm_module() -> Any:
     litellm.suppress_debug_info = True
     litellm.telemetry = False
     litellm.drop_params = True
+    # We own every retry. litellm's OpenAI embedding path reads max_retries=0 as "unset" (`max_retries or
+    # DEFAULT_MAX_RETRIES`) and the OpenAI client would retry twice more behind our loop's back.
+    litellm.DEFAULT_MAX_RETRIES = 0
     from llmops_ci.providers.local import PROVIDER, handler
 
     litellm.custom_provider_map = [

@@ -52,7 +52,7 @@ class CachedEmbedder:
             if path.is_file():
                 try:
                     found[key] = np.load(path, allow_pickle=False)
-                except (OSError, ValueError):
+                except (OSError, ValueError, EOFError):
                     path.unlink(missing_ok=True)  # a damaged entry: embedded again
         missing = list(dict.fromkeys(key for key in keys if key not in found))
         if missing and self.replay:

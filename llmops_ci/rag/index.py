@@ -9,7 +9,8 @@ Layout:
 - ``builds/<index key>/``: the assembled index (chunks, BM25 matrices saved by bm25s, vectors), and
   ``CURRENT`` naming the build in use. The index key digests every entry key and the search settings: when
   it matches, a query loads the build and nothing else.
-- ``manifest.json``: each file's size, mtime and digest, so an unchanged file is not even read again.
+- ``manifest.json``: each file's size, mtime and digest, so an unchanged file is not even read again (as
+  git's index does: an edit that keeps both size and mtime goes unseen; ``rag build --force`` re-reads all).
 - ``embeddings/``: the cache of embedded texts (:mod:`llmops_ci.rag.embeddings`).
 Writes are atomic (a temporary file renamed into place), and a build goes to its own directory before
 ``CURRENT`` points at it, so a reader sees the old index or the new one, never a half-built one.
@@ -140,6 +141,14 @@ class IndexStore:
         started = time.perf_counter()
         stats = BuildStats()
         files = self._fingerprints()
+        if not files:
+            from llmops_ci.rag.pipeline import PipelineError
+
+            filters = f" matching include {list(self.config.include)}" if self.config.include else ""
+            raise PipelineError(
+                f"{self.config.rel}: no documents under {self.config.corpus_dir}{filters} "
+                "(Markdown, text, HTML, JSONL or PDF): check corpus.path"
+            )
         stats.files = len(files)
         keys = [_entry_key(rel, digest, self.config) for rel, _, digest in files]
         index_key = _index_key(keys, self.config)
@@ -214,10 +223,7 @@ class IndexStore:
             return {}
         vectors = None
         if self.config.dense and listed and listed[0][4] == self.config.embedding_key():
-            try:
-                vectors = np.load(build / "vectors.npy", allow_pickle=False)
-            except (OSError, ValueError):
-                vectors = None
+            vectors = _load_vectors(build / "vectors.npy")
         entries, start = {}, 0
         for key, rel, documents, count, _ in listed:
             end = start + count
@@ -230,25 +236,30 @@ class IndexStore:
         return entries
 
     def _embed(self, entries: list[_Entry], embedder: Embedder) -> int:
-        embedded = 0
+        """Vectors for every entry: from the previous build or the entry's vector file, else embedded, all
+        missing chunks of the corpus in one embedder call (which batches them by ``batch_size``)."""
         suffix = self.config.embedding_key()
+        missing = []
         for entry in entries:
             if entry.vectors is not None and len(entry.vectors) == len(entry.chunks):
                 continue  # from the previous build
-            path = self.directory / "vectors" / f"{entry.key}-{suffix}.npy"
-            if path.is_file():
-                try:
-                    entry.vectors = np.load(path, allow_pickle=False)
-                    continue
-                except (OSError, ValueError):
-                    pass
-            entry.vectors = embedder([chunk.text for chunk in entry.chunks]) if entry.chunks else None
-            if entry.vectors is not None:
-                from llmops_ci.rag.embeddings import _npy_bytes
+            entry.vectors = _load_vectors(self.directory / "vectors" / f"{entry.key}-{suffix}.npy")
+            if entry.chunks and (entry.vectors is None or len(entry.vectors) != len(entry.chunks)):
+                missing.append(entry)
+        texts = [chunk.text for entry in missing for chunk in entry.chunks]
+        if not texts:
+            return 0
+        from llmops_ci.rag.embeddings import _npy_bytes
 
-                write_atomically(path, _npy_bytes(entry.vectors))
-                embedded += len(entry.chunks)
-        return embedded
+        vectors = embedder(texts)
+        start = 0
+        for entry in missing:
+            entry.vectors = vectors[start : start + len(entry.chunks)]
+            start += len(entry.chunks)
+            write_atomically(
+                self.directory / "vectors" / f"{entry.key}-{suffix}.npy", _npy_bytes(entry.vectors)
+            )
+        return len(texts)
 
     def _assemble(self, index_key: str, entries: list[_Entry]) -> Index:
         chunks = [chunk for entry in entries for chunk in entry.chunks]
@@ -282,6 +293,8 @@ class IndexStore:
             index.bm25.save(str(partial / "bm25"))
         if index.vectors is not None:
             np.save(partial / "vectors.npy", index.vectors, allow_pickle=False)
+        if build.exists() and self.load(index.key) is None:
+            shutil.rmtree(build, ignore_errors=True)  # a damaged build of the same key: replaced
         if build.exists():
             shutil.rmtree(partial, ignore_errors=True)  # another process built the same index meanwhile
         else:
@@ -320,13 +333,17 @@ class IndexStore:
         if self.config.sparse and (build / "bm25").is_dir():
             import bm25s
 
-            bm25 = bm25s.BM25.load(str(build / "bm25"), mmap=False)
-        vectors = (
-            np.load(build / "vectors.npy", allow_pickle=False) if (build / "vectors.npy").is_file() else None
-        )
+            try:
+                bm25 = bm25s.BM25.load(str(build / "bm25"), mmap=False)
+            except Exception:  # damaged or half-copied files of a library format: rebuilt, never fatal
+                bm25 = None
+        vectors = _load_vectors(build / "vectors.npy")
         if (self.config.sparse and raw and bm25 is None) or (self.config.dense and raw and vectors is None):
             return None
-        return Index(self.config, index_key, [_chunk_from(item) for item in raw], bm25, vectors)
+        try:
+            return Index(self.config, index_key, [_chunk_from(item) for item in raw], bm25, vectors)
+        except (KeyError, TypeError):
+            return None
 
     @staticmethod
     def _read_json(path: Path) -> Any:
@@ -334,6 +351,17 @@ class IndexStore:
             return json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
+
+
+def _load_vectors(path: Path) -> np.ndarray | None:
+    """Stored vectors, or None when missing or unreadable (an empty or cut file is embedded again)."""
+    if not path.is_file():
+        return None
+    try:
+        vectors: np.ndarray = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError):
+        return None
+    return vectors
 
 
 def _normalised(vectors: np.ndarray, metric: str) -> np.ndarray:
