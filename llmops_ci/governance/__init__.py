@@ -1,0 +1,1 @@
+"""Governance: the maturity assessment (:mod:`.maturity`) and cost allocation (:mod:`.cost`)."""
