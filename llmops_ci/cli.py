@@ -572,6 +572,209 @@ def rag_tune(
     )
 
 
+# --- maturity, cost: commands/maturity.py, commands/cost.py (governance)
+
+
+@cli.command()
+@click.argument("repo", required=False, type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+)
+@click.option("--rubric", is_flag=True, help="Print the rubric (every criterion of every level) and exit.")
+@click.option(
+    "--fail-under",
+    type=click.IntRange(0, 2),
+    help="Exit 1 when a dimension scores below this level (a CI gate).",
+)
+def maturity(repo: Path | None, output_format: str, rubric: bool, fail_under: int | None) -> None:
+    """Score REPO (default: the working directory) on the seed's six LLMOps maturity dimensions.
+
+    Each of prompt management, RAG pipeline, guardrails, evaluation, cost management and governance is
+    at Level 0 (manual / ad hoc), 1 (pipeline automation) or 2 (full CI/CD + governance): a level is
+    reached when all its criteria and those of the levels below hold. The evidence is what the
+    repository shows: artifacts, workflows running llmops-ci or its Action, release and promotion tags,
+    thresholds, budgets, owners, monitoring rules, audit logs and the EU AI Act risk class in
+    llmops.yaml (spec.governance). Each dimension lists what was found and the next step.
+
+    \b
+    Dimension          Level 1                         Level 2
+    prompt management  schema-valid prompt registry    tagged releases, promotions gated on evidence, PR CI
+    RAG pipeline       pipeline + corpus + eval suite  drift limits and a tuning grid or tune results
+    guardrails         PII/secrets policy applied      fixtures, input+output scopes, trigger monitoring
+    evaluation         suites with cases + thresholds  CI on pull requests, hallucination checks
+    cost management    a budget declared               owners, per-owner budgets, model comparison
+    governance         owners + audit logging          risk class, approvers, retention, oversight
+
+    Run with --rubric for every criterion.
+    """
+    from llmops_ci.commands import maturity as command
+
+    sys.exit(command.run(repo, output_format=output_format, rubric=rubric, fail_under=fail_under))
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--by",
+    type=click.Choice(["owner", "suite", "model", "label", "artifact"]),
+    default="owner",
+    show_default=True,
+    help="Group the totals (owner and labels: the called artifact's metadata).",
+)
+@click.option(
+    "--label", "label_key", metavar="KEY", help="With --by label: one label key only (rows add up)."
+)
+@click.option("--since", metavar="DATE", help="First day (2025-01-31) or ISO date-time, UTC.")
+@click.option("--until", metavar="DATE", help="Last day (inclusive) or ISO date-time (exclusive), UTC.")
+@click.option(
+    "--period",
+    type=click.Choice(["day", "month"]),
+    default="month",
+    show_default=True,
+    help="Budget period: each owner's spend per UTC day or month against budgets.owners.",
+)
+@click.option("--project", "-C", type=click.Path(path_type=Path), help="Repository root holding llmops.yaml.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+)
+def cost(
+    paths: tuple[Path, ...],
+    by: str,
+    label_key: str | None,
+    since: str | None,
+    until: str | None,
+    period: str,
+    project: Path | None,
+    output_format: str,
+) -> None:
+    """Token and cost totals of eval RESULTS and runtime AUDIT logs, for chargeback.
+
+    PATHS: results directories (records.jsonl), directories of runs, audit directories or audit files;
+    default: the audit directory (spec.governance.audit.dir, $LLMOPS_AUDIT_DIR or .llmops/audit). Costs
+    are attributed to the called artifact's metadata.owner and metadata.labels. Each owner's spend per
+    --period is checked against spec.budgets.owners in llmops.yaml: exit 1 when an owner is over budget.
+    """
+    from llmops_ci.commands import cost as command
+
+    sys.exit(
+        command.run(
+            list(paths),
+            by=by,
+            label_key=label_key,
+            since=since,
+            until=until,
+            period=period,
+            project=project,
+            output_format=output_format,
+        )
+    )
+
+
+# --- monitor: commands/monitor.py
+
+
+@cli.command()
+@click.argument("audit", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--since", help="Window start: a date, a date-time (UTC) or a duration back (7d, 24h).")
+@click.option("--until", help="Window end (exclusive), same forms as --since.")
+@click.option(
+    "--baseline",
+    help="Drift baseline: other audit logs (a path), or FROM..TO of the same logs (default: before --since).",
+)
+@click.option("--sample", type=int, help="Answers checked for groundedness (default 200).")
+@click.option("--grader", help="Also grade the sampled answers with this model (context faithfulness).")
+@click.option("--project", "-C", type=click.Path(path_type=Path), help="Repository root holding llmops.yaml.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+)
+@click.option("--list-metrics", is_flag=True, help="List the metrics alert rules can name, and exit.")
+def monitor(
+    audit: tuple[Path, ...],
+    since: str | None,
+    until: str | None,
+    baseline: str | None,
+    sample: int | None,
+    grader: str | None,
+    project: Path | None,
+    output_format: str,
+    list_metrics: bool,
+) -> None:
+    """Report on the runtime audit logs AUDIT (files or directories; default .llmops/audit).
+
+    Token usage and cost by day, version, model and owner; guardrail triggers and their trend; sampled
+    groundedness of answers against their chunks; query drift against a baseline; weighted rollouts side
+    by side. Exit 1 when an alert rule of llmops.yaml (spec.monitoring.alerts) fires.
+    """
+    from llmops_ci.commands import monitor as command
+
+    if list_metrics:
+        sys.exit(command.list_metrics())
+    options = command.MonitorOptions(
+        audit=audit,
+        since=since,
+        until=until,
+        baseline=baseline,
+        project=project,
+        output_format=output_format,
+        sample=sample,
+        grader=grader,
+    )
+    sys.exit(command.run(options))
+
+
+# --- report: commands/report.py (one self-contained HTML report)
+
+
+@cli.command()
+@click.argument("results", type=click.Path(path_type=Path))
+@click.option(
+    "--compare",
+    "compare",
+    type=click.Path(path_type=Path),
+    help="Base results directory: base vs head charts, verdicts and flips.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("report.html"),
+    show_default=True,
+    help="The HTML file to write.",
+)
+@click.option(
+    "--cache-dir",
+    type=click.Path(path_type=Path),
+    help="Response cache holding the rendered prompts (default: .llmops/cache beside the runs directory).",
+)
+@click.option(
+    "--max-cases",
+    type=click.IntRange(min=0),
+    default=500,
+    show_default=True,
+    help="Records in the drill-down (flips, errors and failures first).",
+)
+def report(results: Path, compare: Path | None, output: Path, cache_dir: Path | None, max_cases: int) -> None:
+    """Write the run in RESULTS as one self-contained HTML file (tables, charts, per-case drill-down).
+
+    RESULTS is a results directory, or a runs directory for the latest run. The file opens offline.
+    """
+    from llmops_ci.commands import report as command
+
+    sys.exit(command.run(results, output=output, compare=compare, cache_dir=cache_dir, max_cases=max_cases))
+
+
 # --- releases and promotions: commands/release.py, promote.py, rollback.py, history.py, ci_release.py
 
 _PROJECT_OPTION = click.option(
