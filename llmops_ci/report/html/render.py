@@ -1,0 +1,83 @@
+"""Lay the report out: one Jinja2 template (autoescaping every value: names, outputs and chunks come from
+the run under review) with its stylesheet and script included inline."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from llmops_ci import __version__
+from llmops_ci.eval.metrics import METRICS
+from llmops_ci.report.html.view import MAX_CASES, Report, Section, build
+
+TEMPLATE = "report.html.j2"
+
+
+def number(value: Any, unit: str = "") -> str:
+    """A metric value for a table cell: rates as percentages, dollars to 4 places, counts grouped."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return "-"
+    if unit == "%":
+        return f"{value * 100:.1f}%"
+    if unit == "$":
+        return f"${value:.4f}" if abs(value) >= 0.01 or value == 0 else f"${value:.2g}"
+    if unit == "pp":
+        return f"{value * 100:+.1f} pp"
+    if isinstance(value, float):
+        return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+    return f"{value:,}"
+
+
+def metric_value(value: Any, name: str) -> str:
+    """A registry metric's value in its unit (ratios ending in ``rate`` as percentages)."""
+    unit = METRICS[name].unit if name in METRICS else ""
+    if unit == "ratio" and name.endswith("rate"):
+        return number(value, "%")
+    if name.startswith("cost_usd"):
+        return number(value, "$")
+    return number(value)
+
+
+def pretty_json(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+
+
+@cache
+def environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("llmops_ci.report.html", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(number=number, metric=metric_value, pretty_json=pretty_json)
+    return env
+
+
+def render(report: Report) -> str:
+    generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return (
+        environment()
+        .get_template(TEMPLATE)
+        .render(report=report, summary=report.summary, generated=generated, version=__version__)
+    )
+
+
+def render_report(
+    results: Path,
+    *,
+    compare: Path | None = None,
+    cache_dir: Path | None = None,
+    max_cases: int = MAX_CASES,
+    sections: Sequence[Section] = (),
+) -> str:
+    """The HTML of the run in ``results`` (a results directory), compared with ``compare`` when given."""
+    report = build(results, base=compare, cache_dir=cache_dir, max_cases=max_cases, sections=sections)
+    return render(report)

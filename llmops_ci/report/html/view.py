@@ -1,0 +1,314 @@
+"""What the HTML report shows, gathered in one pass over the run's records (the template only lays it out).
+
+- the run's summary (recomputed from the records, as ``show`` does) or, with a base run, the comparison
+  of ``diff`` (:func:`llmops_ci.compare.align.compare_runs`: verdicts, deltas with intervals, flips);
+- charts: pass rate per suite and model, and pass rate, cost and latency per model; with a base run also
+  pass rate, total cost and p95 latency of base against head per suite x model;
+- the drill-down: at most ``max_cases`` records, flips first, then errors, failures and passes, each with
+  its rendered prompt (from the response cache), output, assertions, guardrail findings and retrieved
+  chunks. The records left out are counted by status, so a 10,000-case run stays a light page.
+"""
+
+from __future__ import annotations
+
+import json
+from array import array
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup
+
+from llmops_ci.eval.results import load_run, percentile, read_records
+from llmops_ci.report.html.charts import BASE_HEAD, Group, bar_chart
+from llmops_ci.report.html.prompts import Messages, find_messages
+
+#: records shown in the drill-down by default (the rest are counted)
+MAX_CASES = 500
+#: drill-down order: flips, then errors, failures, unjudged records and passes
+STATUS_ORDER = ("flip", "error", "fail", "unjudged", "pass")
+_REASONS_SHOWN = 3
+
+
+@dataclass(frozen=True)
+class Section:
+    """An extra part of the report (e.g. the monitoring summary): a heading and a body of HTML that its
+    maker has already escaped (build it with :func:`markupsafe.escape` or an autoescaping template)."""
+
+    title: str
+    html: Markup
+
+
+def render_section(title: str, html: str) -> Section:
+    """A section for :func:`llmops_ci.report.html.render_report`'s ``sections``; ``html`` is trusted as is."""
+    return Section(title, Markup(html))
+
+
+@dataclass
+class CaseView:
+    """One record of the drill-down."""
+
+    anchor: str
+    record: dict[str, Any]
+    status: str
+    flip: str | None
+    reason: str
+    findings: list[dict[str, Any]]
+    messages: Messages | None = None
+
+    @property
+    def filters(self) -> str:
+        """The filter names this record answers to (``data-status``)."""
+        return " ".join(name for name in (self.status, "flip" if self.flip else "") if name)
+
+    @property
+    def vars_json(self) -> str:
+        return json.dumps(self.record.get("vars") or {}, indent=2, ensure_ascii=False, default=str)
+
+
+@dataclass
+class Report:
+    summary: dict[str, Any]
+    results_dir: str
+    comparison: dict[str, Any] | None
+    charts: list[tuple[str, Markup]]
+    cases: list[CaseView]
+    totals: Counter[str]
+    hidden: Counter[str]
+    cache_dir: str | None
+    prompts_found: int
+    sections: Sequence[Section] = field(default_factory=tuple)
+
+    @property
+    def record_count(self) -> int:
+        return sum(self.totals.values())
+
+
+def status_of(record: dict[str, Any]) -> str:
+    if record.get("error") is not None:
+        return "error"
+    if record.get("passed") is True:
+        return "pass"
+    return "fail" if record.get("passed") is False else "unjudged"
+
+
+def reason_of(record: dict[str, Any]) -> str:
+    """Why a record did not pass: its error, or its failing assertions' reasons."""
+    error = record.get("error")
+    if error:
+        return f"{error.get('kind')}: {error.get('message', '')}"
+    if record.get("blocked"):
+        return f"blocked by a guardrail at {record['blocked']}"
+    failed = [a for a in record.get("assertions") or [] if not a.get("passed")]
+    text = "; ".join(f"{a.get('type')}: {a.get('reason', '')}" for a in failed[:_REASONS_SHOWN])
+    return text + (f" (+{len(failed) - _REASONS_SHOWN} more)" if len(failed) > _REASONS_SHOWN else "")
+
+
+def findings_of(record: dict[str, Any]) -> list[dict[str, Any]]:
+    guarded = record.get("guardrails") or {}
+    return [
+        {"scope": scope, **finding}
+        for scope, entry in guarded.items()
+        if isinstance(entry, dict)
+        for finding in entry.get("findings") or []
+    ]
+
+
+def _flip_index(comparison: dict[str, Any] | None) -> dict[tuple[str, str, str], str]:
+    """(suite, head model, case id) -> "pass → fail" / "fail → pass"."""
+    flips: dict[tuple[str, str, str], str] = {}
+    for group in (comparison or {}).get("comparisons", []):
+        for kind, text in (("pass_to_fail", "pass → fail"), ("fail_to_pass", "fail → pass")):
+            for flip in group["flips"][kind]:
+                flips[(group["suite"], group["head_model"], flip["case_id"])] = text
+    return flips
+
+
+class _Collector:
+    """Streams the records: keeps at most ``limit`` per drill-down status and the latencies per model."""
+
+    def __init__(self, limit: int, flips: dict[tuple[str, str, str], str]) -> None:
+        self.limit = limit
+        self.flips = flips
+        self.kept: dict[str, list[CaseView]] = {name: [] for name in STATUS_ORDER}
+        self.totals: Counter[str] = Counter()
+        self.latencies: dict[str, array[float]] = {}
+        self.count = 0
+
+    def add(self, record: dict[str, Any]) -> None:
+        self.count += 1
+        status = status_of(record)
+        flip = self.flips.get((record["suite"], record["model"], record["case_id"]))
+        bucket = "flip" if flip else status
+        self.totals[bucket] += 1
+        latency = (record.get("metrics") or {}).get("latency_ms")
+        if isinstance(latency, (int, float)) and record.get("error") is None:
+            self.latencies.setdefault(record["model"], array("d")).append(float(latency))
+        kept = self.kept[bucket]
+        if len(kept) < self.limit:
+            anchor = f"r{self.count}"
+            kept.append(CaseView(anchor, record, status, flip, reason_of(record), findings_of(record)))
+
+    def shown(self) -> tuple[list[CaseView], Counter[str]]:
+        cases = [view for name in STATUS_ORDER for view in self.kept[name]][: self.limit]
+        shown = Counter("flip" if view.flip else view.status for view in cases)
+        return cases, self.totals - shown
+
+
+def _rate(value: float) -> str:
+    return f"{value * 100:.1f}%"
+
+
+def _usd(value: float) -> str:
+    if value >= 100:
+        return f"${value:,.2f}"
+    return f"${value:.4f}" if value >= 0.01 or value == 0 else f"${value:.2g}"
+
+
+def _ms(value: float) -> str:
+    return f"{value:,.0f} ms"
+
+
+def _ordered(values: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+def run_charts(summary: dict[str, Any], latencies: dict[str, array[float]]) -> list[tuple[str, Markup]]:
+    """Pass rate per suite and model; pass rate, cost and latency per model."""
+    groups = summary.get("suites", [])
+    suites = _ordered(g["suite"] for g in groups)
+    models = _ordered(g["model"] for g in groups)
+    rates = {(g["suite"], g["model"]): g["metrics"].get("pass_rate") for g in groups}
+    charts = [
+        (
+            "Pass rate by suite and model",
+            bar_chart(
+                "Pass rate by suite and model",
+                [Group(suite, tuple(rates.get((suite, m)) for m in models)) for suite in suites],
+                models,
+                _rate,
+                maximum=1.0,
+            ),
+        )
+    ]
+    per_model: list[tuple[str, float | None, float | None]] = []
+    for model in models:
+        mine = [g for g in groups if g["model"] == model]
+        judged = sum(g["passed"] + g["failed"] for g in mine)
+        costs = [g["metrics"].get("cost_usd_total") for g in mine]
+        known = all(isinstance(c, (int, float)) for c in costs) and all(g.get("cost_known") for g in mine)
+        per_model.append(
+            (
+                model,
+                sum(g["passed"] for g in mine) / judged if judged else None,
+                sum(costs) if known else None,
+            )
+        )
+    charts.append(
+        (
+            "Pass rate by model",
+            bar_chart(
+                "Pass rate by model",
+                [Group(m, (r,)) for m, r, _ in per_model],
+                ["pass rate"],
+                _rate,
+                maximum=1.0,
+            ),
+        )
+    )
+    charts.append(
+        (
+            "Cost by model (total, USD)",
+            bar_chart("Cost by model", [Group(m, (c,)) for m, _, c in per_model], ["cost"], _usd),
+        )
+    )
+    latency_groups = [
+        Group(m, (percentile(list(latencies.get(m, [])), 0.5), percentile(list(latencies.get(m, [])), 0.95)))
+        for m in models
+    ]
+    charts.append(("Latency by model", bar_chart("Latency by model", latency_groups, ["p50", "p95"], _ms)))
+    return charts
+
+
+def _compared(comparison: dict[str, Any], name: str) -> list[Group]:
+    groups: list[Group] = []
+    for group in comparison.get("comparisons", []):
+        models = group["head_model"]
+        if group["base_model"] != group["head_model"]:
+            models = f"{group['base_model']} → {group['head_model']}"
+        label = f"{group['suite']} · {models}"
+        if name == "pass_rate":
+            entry: dict[str, Any] = group["pass_rate"]
+        else:
+            entry = next((m for m in group["metrics"] if m["name"] == name), {})
+        groups.append(Group(label, (entry.get("base"), entry.get("head"))))
+    return groups
+
+
+def compare_charts(comparison: dict[str, Any]) -> list[tuple[str, Markup]]:
+    """Base against head per suite x model: pass rate, total cost, p95 latency."""
+    specs = (
+        ("Pass rate: base vs head", "pass_rate", _rate, 1.0),
+        ("Total cost: base vs head (USD)", "cost_usd_total", _usd, None),
+        ("Latency p95: base vs head", "latency_p95_ms", _ms, None),
+    )
+    return [
+        (
+            title,
+            bar_chart(
+                title, _compared(comparison, name), ["base", "head"], fmt, colours=BASE_HEAD, maximum=top
+            ),
+        )
+        for title, name, fmt, top in specs
+    ]
+
+
+def _compare(head: Path, base: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    from llmops_ci.compare.runs import read_runs
+
+    base_run, head_run = read_runs(base, head)
+
+    from llmops_ci.compare.align import compare_runs
+
+    return head_run.summary, compare_runs(base_run, head_run)
+
+
+def build(
+    head: Path,
+    *,
+    base: Path | None = None,
+    cache_dir: Path | None = None,
+    max_cases: int = MAX_CASES,
+    sections: Sequence[Section] = (),
+) -> Report:
+    """Everything the report shows about the run in ``head`` (compared with ``base`` when given)."""
+    comparison: dict[str, Any] | None = None
+    if base is not None:
+        summary, comparison = _compare(head, base)
+    else:
+        summary = load_run(head)
+    collector = _Collector(max_cases, _flip_index(comparison))
+    for record in read_records(head):
+        collector.add(record)
+    cases, hidden = collector.shown()
+    wanted = {str(v.record.get("messages_digest")) for v in cases if v.record.get("messages_digest")}
+    prompts = find_messages(cache_dir, wanted)
+    for view in cases:
+        view.messages = prompts.get(str(view.record.get("messages_digest")))
+    charts = run_charts(summary, collector.latencies)
+    if comparison is not None:
+        charts = compare_charts(comparison) + charts
+    return Report(
+        summary=summary,
+        results_dir=str(head),
+        comparison=comparison,
+        charts=charts,
+        cases=cases,
+        totals=collector.totals,
+        hidden=hidden,
+        cache_dir=str(cache_dir) if cache_dir is not None else None,
+        prompts_found=sum(1 for v in cases if v.messages is not None),
+        sections=tuple(sections),
+    )
