@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from llmops_ci.errors import LlmopsError, UsageError
+from llmops_ci.errors import EXIT_USAGE, LlmopsError, UsageError
 from llmops_ci.runtime.audit import AUDIT_SCHEMA_VERSION, audit_files
 
 _DURATION = re.compile(r"^(\d+)\s*([mhdw])$")
@@ -29,7 +29,10 @@ _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
 class AuditReadError(LlmopsError):
-    """An audit file that cannot be read, or a record that is not one."""
+    """An audit file that cannot be read, or a record that is not one. Exit 2, like a usage error: a
+    scheduled workflow must tell "the logs could not be read" from "an alert fired" (exit 1)."""
+
+    exit_code = EXIT_USAGE
 
 
 @dataclass(frozen=True)
