@@ -601,13 +601,13 @@ def maturity(repo: Path | None, output_format: str, rubric: bool, fail_under: in
     llmops.yaml (spec.governance). Each dimension lists what was found and the next step.
 
     \b
-    Dimension          Level 1                         Level 2
-    prompt management  schema-valid prompt registry    tagged releases, promotions gated on evidence, PR CI
-    RAG pipeline       pipeline + corpus + eval suite  drift limits and a tuning grid or tune results
-    guardrails         PII/secrets policy applied      fixtures, input+output scopes, trigger monitoring
-    evaluation         suites with cases + thresholds  CI on pull requests, hallucination checks
-    cost management    a budget declared               owners, per-owner budgets, model comparison
-    governance         owners + audit logging          risk class, approvers, retention, oversight
+    Dimension          Level 1                             Level 2
+    prompt management  schema-valid prompts in git         PR CI, release tags, promotions w/ evidence
+    RAG pipeline       pipeline with corpus + eval suite   retrieval gate, drift limits, tuning
+    guardrails         PII/secrets policy on every prompt  fixtures, input+output, trigger alerts
+    evaluation         thresholds, every prompt tested     PR CI, hallucination checks, scheduled runs
+    cost management    a budget and a spend alert          owners with budgets, model comparison
+    governance         owners and audit logging            risk class, approvers, retention, duties
 
     Run with --rubric for every criterion.
     """
