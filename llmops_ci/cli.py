@@ -658,9 +658,10 @@ def cost(
     """Token and cost totals of eval RESULTS and runtime AUDIT logs, for chargeback.
 
     PATHS: results directories (records.jsonl), directories of runs, audit directories or audit files;
-    default: the audit directory (spec.governance.audit.dir, $LLMOPS_AUDIT_DIR or .llmops/audit). Costs
-    are attributed to the called artifact's metadata.owner and metadata.labels. Each owner's spend per
-    --period is checked against spec.budgets.owners in llmops.yaml: exit 1 when an owner is over budget.
+    default: the audit directory (spec.governance.audit.dir, spec.monitoring.audit_dir,
+    $LLMOPS_AUDIT_DIR or .llmops/audit). Costs are attributed to the called artifact's metadata.owner
+    and metadata.labels. Each owner's spend per --period is checked against spec.budgets.owners in
+    llmops.yaml: exit 1 when an owner is over budget.
     """
     from llmops_ci.commands import cost as command
 

@@ -290,11 +290,14 @@ def _read_directory(path: Path) -> Iterator[Usage]:
 
 
 def default_inputs(root: Path, project_spec: dict[str, Any]) -> list[Path]:
-    """With no paths: the audit directory (``governance.audit.dir``, ``$LLMOPS_AUDIT_DIR`` or
-    ``.llmops/audit``): what production spent."""
+    """With no paths: the audit directory (``governance.audit.dir``, ``monitoring.audit_dir``,
+    ``$LLMOPS_AUDIT_DIR`` or ``.llmops/audit``): what production spent."""
     governance = project_spec.get("governance")
     audit = governance.get("audit") if isinstance(governance, dict) else None
-    configured = audit.get("dir") if isinstance(audit, dict) else None
+    monitoring = project_spec.get("monitoring")
+    configured = (audit.get("dir") if isinstance(audit, dict) else None) or (
+        monitoring.get("audit_dir") if isinstance(monitoring, dict) else None
+    )
     directory = (
         root / configured
         if configured

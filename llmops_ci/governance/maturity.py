@@ -20,8 +20,9 @@ Evidence read (nothing is executed, nothing is sent anywhere):
   ``llmops-ci <command>``;
 - git tags: releases ``prompts/<name>@x.y.z`` (and ``policies/``, ``rag/``, ``suites/``), promotions
   ``promotions/<env>/<prefix>/<name>/<seq>`` and the evidence their messages carry;
-- runtime audit logs (``audit-YYYY-MM-DD.jsonl``) in ``governance.audit.dir``, ``$LLMOPS_AUDIT_DIR`` or
-  ``.llmops/audit``, and saved ``llmops-ci rag tune`` results under ``.llmops/index/<pipeline>/tune``.
+- runtime audit logs (``audit-YYYY-MM-DD.jsonl``) in ``governance.audit.dir``, ``monitoring.audit_dir``,
+  ``$LLMOPS_AUDIT_DIR`` or ``.llmops/audit``, and saved ``llmops-ci rag tune`` results under
+  ``.llmops/index/<pipeline>/tune``.
 
 The rubric — every criterion of every level — is :data:`RUBRIC`; ``llmops-ci maturity --rubric`` prints it and
 the README's "Maturity and cost" section reproduces it.
@@ -386,7 +387,7 @@ class Workflow:
         return self.uses_action or bool(self.commands & {"eval", "ci pr", "diff"})
 
 
-_COMMAND = re.compile(r"\bllmops-ci\s+([a-z][a-z-]*)(?:\s+([a-z][a-z-]*))?")
+_COMMAND = re.compile(r"\bllmops-ci[ \t]+([a-z][a-z-]*)(?:[ \t]+([a-z][a-z-]*))?")
 _ACTION = re.compile(r"(^|/)llmops-ci(@|$)")
 
 
@@ -503,10 +504,12 @@ def _workflows(root: Path, git_top: Path | None) -> list[Workflow]:
     return found
 
 
-def _audit_count(root: Path, governance: dict[str, Any]) -> int:
+def _audit_count(root: Path, spec: dict[str, Any], governance: dict[str, Any]) -> int:
     audit = governance.get("audit")
     configured = audit.get("dir") if isinstance(audit, dict) else None
-    candidates = [root / configured] if configured else []
+    monitoring = spec.get("monitoring")
+    monitored = monitoring.get("audit_dir") if isinstance(monitoring, dict) else None
+    candidates = [root / str(place) for place in (configured, monitored) if place]
     candidates += [Path(os.environ["LLMOPS_AUDIT_DIR"])] if os.environ.get("LLMOPS_AUDIT_DIR") else []
     candidates.append(root / ".llmops" / "audit")
     return sum(len(audit_files(directory)) for directory in dict.fromkeys(candidates))
@@ -527,7 +530,7 @@ def collect(repo: Path) -> Facts:
         facts.git_top = git.top
         facts.releases, facts.promotions = _tags(git)
     facts.workflows = _workflows(root, facts.git_top)
-    facts.audit_logs = _audit_count(root, facts.governance)
+    facts.audit_logs = _audit_count(root, facts.spec, facts.governance)
     return facts
 
 
