@@ -124,6 +124,12 @@ GOOD_PARAMS: dict[str, dict[str, Any]] = {
     "context-faithfulness": {},
     "g-eval": {"value": ["coherent", "concise"]},
     "similar": {"value": "hello", "threshold": 0.8},
+    # agent suites (tests/test_agents.py)
+    "is-valid-tool-call": {"value": "get_weather"},
+    "tool-called": {"value": "get_weather", "min": 1, "max": 2},
+    "tool-sequence": {"value": ["search", "book"]},
+    "tool-args-match": {"value": {"get_weather": {"city": "Paris"}}},
+    "step-count": {"max": 4},
 }
 
 

@@ -19,6 +19,8 @@ KIND_PREFIXES: dict[str, str] = {
     "RagPipeline": "rag",
     "EvalSuite": "suites",
     "Environment": "environments",
+    "Agent": "agents",
+    "FineTune": "finetunes",
 }
 PREFIX_KINDS = {prefix: kind for kind, prefix in KIND_PREFIXES.items()}
 

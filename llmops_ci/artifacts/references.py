@@ -60,6 +60,7 @@ def _suite(artifact: Artifact) -> Iterator[Reference]:
     if isinstance(target, dict):
         yield from _names(artifact, target.get("prompt"), ("spec", "target", "prompt"), "Prompt")
         yield from _names(artifact, target.get("rag"), ("spec", "target", "rag"), "RagPipeline")
+        yield from _names(artifact, target.get("agent"), ("spec", "target", "agent"), "Agent")
     yield from _names(artifact, spec.get("guardrails"), ("spec", "guardrails"), "GuardrailPolicy")
     yield from _names(artifact, spec.get("cases_file"), ("spec", "cases_file"), "file")
     defaults = spec.get("defaults")
@@ -84,12 +85,32 @@ def _environment(artifact: Artifact) -> Iterator[Reference]:
         yield Reference(artifact, ("spec", "releases", key), kind, name)
 
 
+def _agent(artifact: Artifact) -> Iterator[Reference]:
+    spec = artifact.spec
+    yield from _names(artifact, spec.get("prompt"), ("spec", "prompt"), "Prompt")
+    yield from _names(artifact, spec.get("guardrails"), ("spec", "guardrails"), "GuardrailPolicy")
+
+
+def _finetune(artifact: Artifact) -> Iterator[Reference]:
+    spec = artifact.spec
+    data = spec.get("data")
+    if isinstance(data, dict):
+        for key in ("training", "validation"):
+            yield from _names(artifact, data.get(key), ("spec", "data", key), "file")
+    gate = spec.get("gate")
+    if isinstance(gate, dict):
+        yield from _names(artifact, gate.get("suite"), ("spec", "gate", "suite"), "EvalSuite")
+    yield from _names(artifact, spec.get("guardrails"), ("spec", "guardrails"), "GuardrailPolicy")
+
+
 EXTRACTORS: dict[str, Extractor] = {
     "Prompt": _prompt,
     "GuardrailPolicy": _policy,
     "RagPipeline": _rag,
     "EvalSuite": _suite,
     "Environment": _environment,
+    "Agent": _agent,
+    "FineTune": _finetune,
 }
 
 

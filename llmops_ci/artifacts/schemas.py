@@ -27,6 +27,8 @@ KIND_SCHEMAS: dict[str, str] = {
     "RagPipeline": "rag-pipeline.schema.json",
     "EvalSuite": "eval-suite.schema.json",
     "Environment": "environment.schema.json",
+    "Agent": "agent.schema.json",
+    "FineTune": "finetune.schema.json",
 }
 SHARED_SCHEMAS = ("common.schema.json", "results.schema.json")
 

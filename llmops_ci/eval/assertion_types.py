@@ -109,6 +109,17 @@ _RANGE_COUNT: Schema = _params(optional={"min": _COUNT, "max": _COUNT}, one_of_m
 _SCORED_TEXT: Schema = _params({"value": _ANY_STRING}, {"threshold": _RATIO})
 _GRADED: dict[str, Schema] = {"threshold": _RATIO, "grader": _GRADER}
 
+_TOOL: Schema = {"type": "string", "pattern": r"^[a-zA-Z0-9_-]{1,64}$", "x-words": "a tool name"}
+_TOOLS: Schema = {"type": "array", "items": _TOOL, "minItems": 1, "x-words": "a list of tool names"}
+_COUNTS: dict[str, Schema] = {"min": _COUNT, "max": _COUNT}
+_TOOL_ARGS: Schema = {
+    "type": "object",
+    "minProperties": 1,
+    "propertyNames": {"pattern": r"^[a-zA-Z0-9_-]{1,64}$"},
+    "additionalProperties": {"type": "object"},
+    "x-words": "a mapping of tool name to expected arguments, like {get_weather: {city: Paris}}",
+}
+
 _DETERMINISTIC: dict[str, tuple[str, Schema]] = {
     "equals": ("output equals value (JSON-aware)", _params({"value": _ANY_JSON}, _CASE)),
     "contains": ("output contains value", _TEXT),
@@ -143,6 +154,18 @@ _DETERMINISTIC: dict[str, tuple[str, Schema]] = {
         "output passes the GuardrailPolicy named by policy (not blocked)",
         _params({"policy": _POLICY}, {"scope": _SCOPE}),
     ),
+    # agent suites: read the tool-calling transcript (llmops_ci.eval.assertions.agent)
+    "is-valid-tool-call": (
+        "every tool call (of the tool value) names a declared tool, with arguments valid for its schema",
+        _params(optional={"value": _TOOL}),
+    ),
+    "tool-called": ("the tool value was called (min..max times)", _params({"value": _TOOL}, _COUNTS)),
+    "tool-sequence": ("the tools in value were called in this order", _params({"value": _TOOLS})),
+    "tool-args-match": (
+        "per tool named in value, some call had arguments containing the given ones",
+        _params({"value": _TOOL_ARGS}),
+    ),
+    "step-count": ("model calls of the agent task within min..max", _RANGE_COUNT),
 }
 _MODEL_GRADED: dict[str, tuple[str, Schema]] = {
     "llm-rubric": (

@@ -52,6 +52,16 @@ _DEFS: tuple[tuple[str, str, Direction, str, str], ...] = (
     ("context_relevance_mean", "retrieval", "higher", "score", "mean share of question terms per chunk"),
     ("groundedness_mean", "quality", "higher", "score", "mean share of answer sentences a chunk supports"),
     ("chunk_utilization_mean", "retrieval", "higher", "ratio", "mean share of chunks the answer uses"),
+    # agent suites (llmops_ci.agents)
+    ("agent_steps_mean", "agent", "lower", "steps", "mean model calls per agent task"),
+    (
+        "tool_call_valid_rate",
+        "agent",
+        "higher",
+        "ratio",
+        "tool calls naming a declared tool with valid arguments",
+    ),
+    ("cost_usd_per_task", "agent", "lower", "USD", "mean cost of an agent task (every step)"),
 )
 
 METRICS: dict[str, Metric] = {

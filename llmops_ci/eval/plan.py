@@ -82,6 +82,8 @@ class SuitePlan:
     shard: tuple[int, int] | None = None
     #: a suite targeting a RagPipeline: its retrieval step (``target`` is then its answer prompt)
     rag: RagStep | None = None
+    #: a suite targeting an Agent (llmops_ci.agents.task.AgentStep; ``target`` is then its system prompt)
+    agent: Any = None
 
     @property
     def name(self) -> str:
@@ -123,6 +125,8 @@ class Call:
     vars: dict[str, Any]
     #: RAG: the query, the retrieved chunks (with text) and the retrieval metrics of the case
     retrieval: dict[str, Any] | None = None
+    #: Agent suites: the case's task (llmops_ci.agents.task.AgentTask: tools, fixtures, step limit)
+    agent: Any = None
     # the canonical JSON of the messages, made on first use (not copied by dataclasses.replace)
     _messages: str | None = field(default=None, init=False, repr=False, compare=False)
 
@@ -141,6 +145,12 @@ class Call:
         """Content address of the request: the digest of the canonical JSON of its model, params,
         rendered messages and repeat index (``request_key``), built around the messages' JSON, which the
         messages digest shares."""
+        if self.agent is not None:  # --- agent suites: the tools, fixtures and step limit count too
+            from llmops_ci.agents.task import task_cache_key
+
+            return task_cache_key(
+                self.model.id, self.model.params, self._messages_json, self.repeat, self.agent
+            )
         tail = self.plan.request_tails.get((id(self.model), self.repeat))
         if tail is None:
             request = {
@@ -240,8 +250,9 @@ def _model_spec(ref: Any, fallback_params: dict[str, Any] | None = None) -> Mode
     return ModelSpec(name, params, api_base, label)
 
 
-def _models(suite: Artifact, prompt: Artifact, config: ProjectConfig) -> list[ModelSpec]:
-    prompt_ref = prompt.spec.get("model", config.defaults.get("model"))
+def _models(suite: Artifact, prompt: Artifact, config: ProjectConfig, own: Any = None) -> list[ModelSpec]:
+    """The suite's model matrix; ``own``: the target's model when not the prompt's (an Agent's)."""
+    prompt_ref = own if own is not None else prompt.spec.get("model", config.defaults.get("model"))
     prompt_model = _model_spec(prompt_ref)
     prompt_params = prompt_model.params if prompt_model else {}
     if "models" not in suite.spec:
@@ -376,6 +387,7 @@ class _Planner:
         self.count = 0  # calls planned
         self.kept: list[Call] | None = []  # None once there are too many to keep (a streamed run)
         self._rag: RagStep | None = None  # the retrieval of the suite being planned
+        self._agent: Any = None  # the Agent of the suite being planned (llmops_ci.agents.task.AgentStep)
 
     def problem(self, artifact: Artifact, path: tuple[str | int, ...], message: str) -> None:
         position = artifact.position(path)
@@ -385,11 +397,11 @@ class _Planner:
         if not suite.valid:
             self.problems += [f"{p.path}:{p.line}:{p.col}: {p.code} {p.message}" for p in suite.problems]
             return None
-        self._rag = None
+        self._rag = self._agent = None
         target = self._target(suite)
         if target is None:
             return None
-        models = _models(suite, target, self.config)
+        models = _models(suite, target, self.config, self._agent.model if self._agent is not None else None)
         if not models:
             self.problem(suite, ("spec",), "no model: set spec.models, the prompt's model or defaults.model")
             return None
@@ -411,6 +423,7 @@ class _Planner:
             embedding_model=self.config.defaults.get("embedding_model"),
             shard=self.shard,
             rag=self._rag,
+            agent=self._agent,
         )
         return plan if self._cases(plan) else None
 
@@ -530,6 +543,14 @@ class _Planner:
                 return None
             self._rag, name = opened
             where = ("spec", "target", "rag")
+        if "agent" in target:  # --- agent suites: the Agent's system prompt renders each case
+            from llmops_ci.agents.planning import open_agent
+
+            agent_step = open_agent(self.graph, suite, self.problems)
+            if agent_step is None:
+                return None
+            self._agent, name = agent_step, agent_step.agent.spec["prompt"]
+            where = ("spec", "target", "agent")
         prompt = self.graph.get("Prompt", name)
         if prompt is None:
             names = [name for kind, name in self.graph.by_name if kind == "Prompt"]
@@ -551,6 +572,11 @@ class _Planner:
             return
         for message in validate_params(assertion):
             self.problems.append(f"{where}: {message}")
+        if plan.agent is None:  # --- agent suites: tool assertions read an agent's transcript
+            from llmops_ci.eval.assertions.agent import AGENT_TYPES
+
+            if kind in AGENT_TYPES:
+                self.problems.append(f"{where}: needs an agent suite (target: {{agent: NAME}})")
         if kind in NOT_IMPLEMENTED:
             self.problems.append(f"{where}: this assertion type is not available in this version yet")
         elif ASSERTION_TYPES[kind].model_graded and plan.grader is None and "grader" not in assertion:
@@ -572,8 +598,9 @@ def _case_calls(
 ) -> list[Call]:
     if retrieval is not None:  # the record keeps the case's own vars; the chunks are in its retrieval
         merged = {**plan.default_vars, **case.vars}
+    agent = plan.agent.task(case.id) if plan.agent is not None else None
     return [
-        Call(plan, case, model, r, messages, assertions, merged, retrieval)
+        Call(plan, case, model, r, messages, assertions, merged, retrieval, agent)
         for model in plan.models
         for r in range(plan.repeat)
     ]

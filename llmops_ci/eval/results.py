@@ -140,6 +140,7 @@ class _Group:
         self.custom: dict[str, array[float]] = {}
         self.checks: dict[str, list[int]] = {}  # "policy/check" -> [records it fired on, records it blocked]
         self.retrieval: dict[str, array[float]] = {}  # summary metric -> per-record values (RAG)
+        self.agent_steps = array("d")  # agent suites: model calls per task
 
     def add(self, record: dict[str, Any]) -> None:
         self.count += 1
@@ -153,6 +154,10 @@ class _Group:
                 summary_name = _RETRIEVAL_SUMMARY.get(name)
                 if summary_name is not None and isinstance(value, (int, float)):
                     self.retrieval.setdefault(summary_name, array("d")).append(float(value))
+        if record.get("agent") is not None:  # --- agent suites: steps, and each tool call's validity
+            self.agent_steps.append(float(record["agent"].get("steps", 0)))
+            for call in record["agent"].get("tool_calls", []):
+                self._rate("tool_call_valid_rate", bool(call.get("valid")))
         if isinstance(record.get("score"), (int, float)):
             self.scores.append(float(record["score"]))
         for result in record.get("assertions", []):
@@ -247,6 +252,8 @@ def summarize_group(group: _Group) -> dict[str, Any]:
         **{name: counted / seen for name, (counted, seen) in group.rates.items()},
         **{name: sum(scores) / len(scores) for name, scores in group.custom.items()},
         **{name: sum(values) / len(values) for name, values in group.retrieval.items()},
+        "agent_steps_mean": _mean_of(group.agent_steps),
+        "cost_usd_per_task": _mean_of(group.costs) if cost_known and group.agent_steps else None,
     }
     gates = {
         **DEFAULT_GATES,

@@ -206,6 +206,11 @@ class Runner:
                 await self._back_off(error.kind, error.retry_after, attempts)
 
     async def _call_with_retries(self, call: Call) -> _Attempt:
+        if call.agent is not None:  # --- agent suites: the tool-calling loop (llmops_ci.agents.loop)
+            from llmops_ci.agents.loop import run_task
+
+            answer, failure, tries = await run_task(self, call)
+            return _Attempt(answer, failure, tries, False)
         from llmops_ci.providers.litellm_provider import complete
 
         completion, error, attempts = await self.with_retries(
@@ -401,6 +406,8 @@ def _finished(
     )
     if call.plan.target.spec.get("output", {}).get("format") == "json":
         record["output_json"] = output.json
+    if "agent" in response:  # --- agent suites: the tool-calling transcript
+        record["agent"] = response["agent"]
     if call.retrieval is not None:
         from llmops_ci.rag.evaluate import answer_measures
 
@@ -412,6 +419,9 @@ def _finished(
 
 def _target(call: Call) -> dict[str, Any]:
     plan = call.plan
+    if plan.agent is not None:  # --- agent suites: the Agent is what the suite evaluates
+        agent = plan.agent.agent
+        return {"kind": agent.kind, "name": agent.name, "digest": plan.agent.digest, "version": None}
     if plan.rag is not None:  # the pipeline is what the suite evaluates; its answer prompt is part of it
         pipeline = plan.rag.pipeline
         return {
@@ -463,7 +473,7 @@ def _output(call: Call, response: dict[str, Any], cost: Callable[[str, Any, Any]
     text = str(response.get("text") or "")
     parsed, json_error = _parse_json(text)
     input_tokens, output_tokens = response.get("input_tokens"), response.get("output_tokens")
-    return Output(
+    output = Output(
         text=text,
         vars=call.case.vars,
         json=parsed,
@@ -475,6 +485,11 @@ def _output(call: Call, response: dict[str, Any], cost: Callable[[str, Any, Any]
         cost_usd=cost(call.model.id, input_tokens, output_tokens),
         context=list(call.retrieval["chunks"]) if call.retrieval is not None else [],
     )
+    if "agent" in response:  # --- agent suites: the final answer with its transcript
+        from llmops_ci.eval.assertions.agent import AgentOutput
+
+        return AgentOutput(**vars(output), agent=response["agent"])
+    return output
 
 
 def _metrics(response: dict[str, Any], cost: float | None) -> dict[str, Any]:

@@ -19,6 +19,13 @@ bag-of-words vectors, floats or ``encoding_format: base64``), ``GET /models`` an
 ``max_tokens``/``max_completion_tokens`` cut the reply (``finish_reason: length``). Token counts are words
 and punctuation marks (:func:`count_tokens`).
 
+Agents: :meth:`OpenAIServer.script_tools` scripts a tool-calling conversation (tool calls, then an
+answer), step by step. Fine-tuning: ``POST /files`` (multipart upload), ``GET /files/{id}``,
+``POST /fine_tuning/jobs``, ``GET /fine_tuning/jobs/{id}`` (a job goes ``validating_files`` ->
+``running`` -> ``succeeded`` over ``finetune_polls`` retrievals, then names its ``fine_tuned_model``;
+a training file whose text contains ``FAIL_FINETUNE`` makes it ``failed``) and
+``POST /fine_tuning/jobs/{id}/cancel``.
+
 Faults (:meth:`OpenAIServer.fail_next`, :meth:`OpenAIServer.fail_when`; kinds in :data:`FaultKind`) apply to
 model calls (chat completions and embeddings), never to ``/models``; queued ``fail_next`` faults come first.
 Requests are logged as they arrive, faulted ones included. :meth:`OpenAIServer.reset` forgets all of it.
@@ -103,6 +110,37 @@ def last_user_message(body: Json) -> str:
         if isinstance(message, dict) and message.get("role") == "user":
             return message_text(message.get("content"))
     return ""
+
+
+def turns_since_user(body: Json) -> int:
+    """How many assistant messages follow the last user message of a chat request."""
+    count = 0
+    for message in reversed(body.get("messages") or []):
+        if not isinstance(message, dict) or message.get("role") == "user":
+            break
+        count += message.get("role") == "assistant"
+    return count
+
+
+def tool_call_completion(body: Json, ident: str, calls: list[Json], *, created: int) -> Json:
+    """A chat completion whose assistant message calls tools (``finish_reason: tool_calls``)."""
+    tool_calls = [
+        {
+            "id": f"call_{ident[-8:]}_{index}",
+            "type": "function",
+            "function": {
+                "name": call["name"],
+                "arguments": call["arguments"]
+                if isinstance(call.get("arguments"), str)
+                else json.dumps(call.get("arguments", {})),
+            },
+        }
+        for index, call in enumerate(calls)
+    ]
+    response = chat_completion(body, ident, "", "tool_calls", created=created)
+    response["choices"][0]["message"] = {"role": "assistant", "content": None, "tool_calls": tool_calls}
+    response["usage"] = usage(prompt_tokens(body), sum(count_tokens(json.dumps(c)) for c in tool_calls))
+    return response
 
 
 def count_tokens(text: str) -> int:
@@ -307,11 +345,25 @@ class _FaultRule:
     remaining: int | None
 
 
+ToolStep = str | list[Json]
+"""One scripted model turn: the answer text, or tool calls ``{"name": ..., "arguments": {...} or "raw"}``."""
+
+
+@dataclass
+class _ToolScript:
+    pattern: re.Pattern[str]
+    steps: list[ToolStep]
+
+
 @dataclass
 class _State:
     """Everything that :meth:`OpenAIServer.reset` puts back; guarded by the server's lock."""
 
     rules: list[_ReplyRule] = field(default_factory=list)
+    scripts: list[_ToolScript] = field(default_factory=list)
+    files: dict[str, Json] = field(default_factory=dict)
+    file_bytes: dict[str, bytes] = field(default_factory=dict)
+    jobs: dict[str, Json] = field(default_factory=dict)
     faults: deque[Fault] = field(default_factory=deque)
     fault_rules: list[_FaultRule] = field(default_factory=list)
     requests: list[RecordedRequest] = field(default_factory=list)
@@ -353,6 +405,7 @@ class OpenAIServer:
         self.models: list[str] = list(DEFAULT_MODELS)
         self.embedding_dim = DEFAULT_EMBEDDING_DIM
         self.api_key: str | None = None
+        self.finetune_polls = 2
 
     # --- lifecycle
 
@@ -418,6 +471,28 @@ class OpenAIServer:
         with self._lock:
             self._state.rules.append(_ReplyRule(re.compile(pattern), text))
 
+    def script_tools(self, pattern: str | re.Pattern[str], steps: list[ToolStep]) -> None:
+        """Script an agent conversation whose last user message matches ``pattern``: the model's n-th turn
+        after that message (counted by the assistant messages since) answers ``steps[n]``, a text or a
+        list of tool calls; past the end, the last step repeats. Scripts come before :meth:`reply` rules.
+
+        ``server.script_tools(r"weather", [[{"name": "get_weather", "arguments": {"city": "Paris"}}],
+        "21 degrees in Paris"])``
+        """
+        with self._lock:
+            self._state.scripts.append(_ToolScript(re.compile(pattern), list(steps)))
+
+    def scripted_step(self, body: Json) -> ToolStep | None:
+        """The scripted turn for a chat request (None: no script matches)."""
+        with self._lock:
+            scripts = list(self._state.scripts)
+        text = last_user_message(body)
+        for script in scripts:
+            if script.steps and script.pattern.search(text):
+                index = turns_since_user(body)
+                return script.steps[min(index, len(script.steps) - 1)]
+        return None
+
     def fail_next(
         self,
         n: int = 1,
@@ -470,6 +545,66 @@ class OpenAIServer:
             if answer is not None:
                 return answer
         return f"echo: {text}"
+
+    # --- fine-tuning state (files and jobs live until reset)
+
+    @property
+    def files(self) -> dict[str, Json]:
+        with self._lock:
+            return dict(self._state.files)
+
+    @property
+    def jobs(self) -> dict[str, Json]:
+        with self._lock:
+            return {ident: dict(job) for ident, job in self._state.jobs.items()}
+
+    def file_content(self, ident: str) -> bytes:
+        with self._lock:
+            return self._state.file_bytes[ident]
+
+    def _store_file(self, record: Json, content: bytes) -> None:
+        with self._lock:
+            self._state.files[record["id"]] = record
+            self._state.file_bytes[record["id"]] = content
+
+    def _store_job(self, job: Json) -> None:
+        with self._lock:
+            self._state.jobs[job["id"]] = {**job, "_polls": 0}
+
+    def _advance_job(self, ident: str) -> Json | None:
+        """The job as one more retrieval sees it: after ``finetune_polls`` retrievals it has finished."""
+        with self._lock:
+            job = self._state.jobs.get(ident)
+            if job is None:
+                return None
+            job["_polls"] += 1
+            if job["status"] in ("validating_files", "running"):
+                job["status"] = "running"
+                if job["_polls"] >= self.finetune_polls:
+                    self._finish_job(job)
+            return {key: value for key, value in job.items() if not key.startswith("_")}
+
+    def _finish_job(self, job: Json) -> None:
+        data = self._state.file_bytes.get(job["training_file"], b"")
+        job["finished_at"] = int(time.time())
+        if b"FAIL_FINETUNE" in data:
+            job["status"] = "failed"
+            job["error"] = {"code": "invalid_training_file", "message": "fake: the data asked to fail"}
+            return
+        job["status"] = "succeeded"
+        job["trained_tokens"] = count_tokens(data.decode("utf-8", "replace"))
+        job["fine_tuned_model"] = f"ft:{job['model']}:llmops-ci::{job['id'][-8:]}"
+        if job["fine_tuned_model"] not in self.models:
+            self.models.append(job["fine_tuned_model"])
+
+    def _cancel_job(self, ident: str) -> Json | None:
+        with self._lock:
+            job = self._state.jobs.get(ident)
+            if job is None:
+                return None
+            if job["status"] not in ("succeeded", "failed"):
+                job["status"] = "cancelled"
+            return {key: value for key, value in job.items() if not key.startswith("_")}
 
     # --- introspection
 
@@ -662,6 +797,8 @@ class _Handler(BaseHTTPRequestHandler):
         headers = {name.lower(): value for name, value in self.headers.items()}
         self.app._record(RecordedRequest(method, path, body if body is not None else {}, headers))
         try:
+            if self._finetuning(method, path.rstrip("/").removeprefix("/v1"), body, raw):
+                return
             self._route(method, path.rstrip("/"), body)
         except _Abort:
             self.close_connection = True
@@ -685,6 +822,97 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._embeddings(body)
 
+    # --- files and fine-tuning jobs
+
+    def _finetuning(self, method: str, endpoint: str, body: Json | None, raw: bytes) -> bool:
+        """Answer the files and fine_tuning endpoints; False for any other request."""
+        if not (endpoint.startswith("/files") or endpoint.startswith("/fine_tuning/jobs")):
+            return False
+        if not self._authorised():
+            self._send_error(401, "Incorrect API key provided.")
+        elif method == "POST" and endpoint == "/files":
+            self._upload(raw)
+        elif method == "GET" and endpoint.startswith("/files/"):
+            self._stored(self.app.files, endpoint.removeprefix("/files/"), "file")
+        elif method == "POST" and endpoint == "/fine_tuning/jobs":
+            self._create_job(body or {})
+        elif method == "GET" and endpoint.startswith("/fine_tuning/jobs/"):
+            name = endpoint.removeprefix("/fine_tuning/jobs/")
+            if name.endswith("/cancel"):
+                self._send_error(405, f"Method GET not allowed for {self.path}.")
+            else:
+                self._stored(self.app.jobs, name, "job", advance=True)
+        elif method == "POST" and endpoint.endswith("/cancel"):
+            self._cancel(endpoint.removeprefix("/fine_tuning/jobs/").removesuffix("/cancel"))
+        else:
+            self._send_error(404, f"Unknown request URL: {method} {self.path}.")
+        return True
+
+    def _upload(self, raw: bytes) -> None:
+        fields = parse_multipart(self.headers.get("Content-Type", ""), raw)
+        if "file" not in fields or "purpose" not in fields:
+            self._send_error(400, "Missing required parameter: 'file' and 'purpose'.")
+            return
+        filename, content = fields["file"]
+        ident = self.app._next_id("file")
+        record = {
+            "id": ident,
+            "object": "file",
+            "bytes": len(content),
+            "created_at": int(time.time()),
+            "filename": filename or "upload.jsonl",
+            "purpose": fields["purpose"][1].decode(),
+            "status": "processed",
+        }
+        self.app._store_file(record, content)
+        self._send_json(200, record)
+
+    def _stored(self, table: dict[str, Json], ident: str, noun: str, *, advance: bool = False) -> None:
+        found = self.app._advance_job(ident) if advance else table.get(ident)
+        if found is None:
+            self._send_error(404, f"No such {noun}: {ident}")
+        else:
+            self._send_json(200, found)
+
+    def _create_job(self, body: Json) -> None:
+        training = body.get("training_file")
+        if not isinstance(body.get("model"), str) or training not in self.app.files:
+            self._send_error(400, f"invalid model or training_file {training!r}")
+            return
+        validation = body.get("validation_file")
+        if validation is not None and validation not in self.app.files:
+            self._send_error(400, f"invalid validation_file {validation!r}")
+            return
+        ident = self.app._next_id("ftjob")
+        job = {
+            "id": ident,
+            "object": "fine_tuning.job",
+            "model": body["model"],
+            "created_at": int(time.time()),
+            "finished_at": None,
+            "fine_tuned_model": None,
+            "organization_id": "org-fake",
+            "result_files": [],
+            "status": "validating_files",
+            "validation_file": validation,
+            "training_file": training,
+            "hyperparameters": body.get("hyperparameters") or {"n_epochs": "auto"},
+            "trained_tokens": None,
+            "error": None,
+            "seed": body.get("seed", 0),
+            "suffix": body.get("suffix"),
+            "method": body.get("method"),
+        }
+        self.app._store_job(job)
+        self._send_json(200, job)
+
+    def _cancel(self, ident: str) -> None:
+        job = self.app._cancel_job(ident)
+        if job is None:
+            self._send_error(404, f"No such job: {ident}")
+        else:
+            self._send_json(200, job)
+
     def _authorised(self) -> bool:
         key = self.app.api_key
         return key is None or self.headers.get("Authorization") == f"Bearer {key}"
@@ -707,7 +935,12 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None:
             self._chat_fault(fault, body, stream)
             return
-        text, finish = _limit(self._respond(body), body)
+        scripted = self.app.scripted_step(body)
+        if isinstance(scripted, list):
+            ident = self.app._next_id("chatcmpl")
+            self._send_json(200, tool_call_completion(body, ident, scripted, created=int(time.time())))
+            return
+        text, finish = _limit(self._respond(body) if scripted is None else scripted, body)
         ident = self.app._next_id("chatcmpl")
         if stream:
             self._stream(chat_chunks(body, ident, text, finish, created=int(time.time())))
@@ -802,6 +1035,24 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload[: len(payload) // 2])
         self._abort()
+
+
+def parse_multipart(content_type: str, raw: bytes) -> dict[str, tuple[str | None, bytes]]:
+    """The fields of a ``multipart/form-data`` body: name -> (file name or None, bytes)."""
+    from email.parser import BytesParser
+    from email.policy import HTTP
+
+    if not content_type.startswith("multipart/"):
+        return {}
+    message = BytesParser(policy=HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + raw
+    )
+    fields: dict[str, tuple[str | None, bytes]] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True)
+        fields[str(name)] = (part.get_filename(), payload if isinstance(payload, bytes) else b"")
+    return fields
 
 
 def _parse_json(raw: bytes) -> Json | None:

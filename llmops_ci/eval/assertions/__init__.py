@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from llmops_ci.eval.assertion_types import ASSERTION_TYPES, base_type, validate_params
-from llmops_ci.eval.assertions import json_checks, performance, python_check, refusal, similarity, text
+from llmops_ci.eval.assertions import agent, json_checks, performance, python_check, refusal, similarity, text
 from llmops_ci.eval.assertions.base import (
     AssertionParamError,
     AssertionResult,
@@ -63,6 +63,12 @@ ASSERTIONS: dict[str, Check] = {
     "tokens": performance.check_tokens,
     "is-refusal": refusal.check_is_refusal,
     "python": python_check.check_python,
+    # agent suites (llmops_ci.eval.assertions.agent)
+    "is-valid-tool-call": agent.check_is_valid_tool_call,
+    "tool-called": agent.check_tool_called,
+    "tool-sequence": agent.check_tool_sequence,
+    "tool-args-match": agent.check_tool_args_match,
+    "step-count": agent.check_step_count,
 }
 
 #: Types that need the run's context (compiled guardrail policies, and the grader for model checks).
