@@ -17,6 +17,7 @@ from llmops_ci.cli import main
 from llmops_ci.eval.cache import ResponseCache
 from llmops_ci.report.html import render_report, render_section
 from llmops_ci.report.html.prompts import find_messages, messages_digest
+from llmops_ci.report.html.view import allot
 from tests.conftest import PROJECT, write_files
 from tests.fakes.openai_server import OpenAIServer
 from tests.test_diff import record, write_run
@@ -304,7 +305,7 @@ def test_drill_down_is_capped_failures_first_and_counts_the_rest(
     statuses = re.findall(r'<details class="case (\w+)"', html)
     assert len(statuses) == 250
     assert statuses[0] == "error" and statuses[1:201] == ["fail"] * 200 and set(statuses[201:]) == {"pass"}
-    assert "Showing 250 of 2001 records" in html and "1751 pass" in html
+    assert "Showing 250 of 2001 records" in html and "Not shown: 1751 passed." in html
 
 
 def test_extra_sections_render_after_the_suites(tmp_path: Path) -> None:
@@ -333,3 +334,19 @@ def test_model_names_in_charts_are_escaped(tmp_path: Path) -> None:
     run = write_run(tmp_path / "run", [record("s<x>", "m&<y>", "c1", True)])
     html = render_report(run)
     assert "s&lt;x&gt;" in html and "m&amp;&lt;y&gt;" in html and "<y>" not in html
+
+
+@pytest.mark.parametrize(
+    ("available", "limit", "expected"),
+    [
+        ([957, 10, 100, 0, 949, 7870], 500, [195, 10, 100, 0, 195, 0]),
+        ([3, 1, 2, 0, 0, 100], 10, [3, 1, 2, 0, 0, 4]),
+        ([0, 0, 0, 0, 0, 3], 500, [0, 0, 0, 0, 0, 3]),
+        ([5, 5, 5, 0, 5, 5], 2, [1, 1, 0, 0, 0, 0]),
+        ([5, 5, 5, 0, 5, 5], 0, [0, 0, 0, 0, 0, 0]),
+    ],
+)
+def test_drill_down_places_are_shared_between_kinds(
+    available: list[int], limit: int, expected: list[int]
+) -> None:
+    assert allot(available, limit) == expected

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-WIDTH = 600
-LABEL_WIDTH = 200
+WIDTH = 560
+LABEL_WIDTH = 190
 VALUE_WIDTH = 80
 BAR_HEIGHT = 14
 GROUP_GAP = 10

@@ -14,9 +14,11 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from llmops_ci import __version__
 from llmops_ci.eval.metrics import METRICS
-from llmops_ci.report.html.view import MAX_CASES, Report, Section, build
+from llmops_ci.report.html.view import KINDS, MAX_CASES, Report, Section, build
 
 TEMPLATE = "report.html.j2"
+#: flips listed per suite x model and direction in the comparison (all of them are in the drill-down)
+FLIPS_LISTED = 25
 
 
 def number(value: Any, unit: str = "") -> str:
@@ -26,7 +28,9 @@ def number(value: Any, unit: str = "") -> str:
     if unit == "%":
         return f"{value * 100:.1f}%"
     if unit == "$":
-        return f"${value:.4f}" if abs(value) >= 0.01 or value == 0 else f"${value:.2g}"
+        size = abs(value)
+        text = f"{size:.4f}" if size >= 0.01 or size == 0 else f"{size:.2g}"
+        return f"{'-' if value < 0 else ''}${text}"
     if unit == "pp":
         return f"{value * 100:+.1f} pp"
     if isinstance(value, float):
@@ -34,14 +38,15 @@ def number(value: Any, unit: str = "") -> str:
     return f"{value:,}"
 
 
-def metric_value(value: Any, name: str) -> str:
-    """A registry metric's value in its unit (ratios ending in ``rate`` as percentages)."""
+def metric_value(value: Any, name: str, delta: bool = False) -> str:
+    """A registry metric's value in its unit (ratios ending in ``rate`` as percentages); a ``delta`` is
+    signed, and a rate's delta is in percentage points."""
     unit = METRICS[name].unit if name in METRICS else ""
     if unit == "ratio" and name.endswith("rate"):
-        return number(value, "%")
-    if name.startswith("cost_usd"):
-        return number(value, "$")
-    return number(value)
+        return number(value, "pp" if delta else "%")
+    text = number(value, "$" if name.startswith("cost_usd") else "")
+    positive = isinstance(value, (int, float)) and value > 0
+    return f"+{text}" if delta and positive else text
 
 
 def pretty_json(value: Any) -> str:
@@ -66,7 +71,14 @@ def render(report: Report) -> str:
     return (
         environment()
         .get_template(TEMPLATE)
-        .render(report=report, summary=report.summary, generated=generated, version=__version__)
+        .render(
+            report=report,
+            summary=report.summary,
+            generated=generated,
+            version=__version__,
+            flips_listed=FLIPS_LISTED,
+            kinds=KINDS,
+        )
     )
 
 

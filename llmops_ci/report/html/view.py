@@ -4,9 +4,11 @@
   of ``diff`` (:func:`llmops_ci.compare.align.compare_runs`: verdicts, deltas with intervals, flips);
 - charts: pass rate per suite and model, and pass rate, cost and latency per model; with a base run also
   pass rate, total cost and p95 latency of base against head per suite x model;
-- the drill-down: at most ``max_cases`` records, flips first, then errors, failures and passes, each with
-  its rendered prompt (from the response cache), output, assertions, guardrail findings and retrieved
-  chunks. The records left out are counted by status, so a 10,000-case run stays a light page.
+- the drill-down: at most ``max_cases`` records, each with its rendered prompt (from the response cache),
+  output, assertions, guardrail findings and retrieved chunks. The places are shared out fairly between
+  the kinds of record that need a look (flips to fail, errors, other failures, flips to pass), listed in
+  that order, and passes fill what is left; the records left out are counted by kind, so a 10,000-case
+  run stays a light page.
 """
 
 from __future__ import annotations
@@ -27,8 +29,17 @@ from llmops_ci.report.html.prompts import Messages, find_messages
 
 #: records shown in the drill-down by default (the rest are counted)
 MAX_CASES = 500
-#: drill-down order: flips, then errors, failures, unjudged records and passes
-STATUS_ORDER = ("flip", "error", "fail", "unjudged", "pass")
+#: the kinds of record in drill-down order, with the words the page counts them in; passes come last
+KINDS: dict[str, str] = {
+    "regression": "flipped to fail",
+    "error": "errored",
+    "fail": "failed",
+    "unjudged": "unjudged",
+    "improvement": "flipped to pass",
+    "pass": "passed",
+}
+_FLIP_KINDS = {"pass_to_fail": "regression", "fail_to_pass": "improvement"}
+_FLIP_TEXT = {"regression": "pass → fail", "improvement": "fail → pass"}
 _REASONS_SHOWN = 3
 
 
@@ -117,13 +128,31 @@ def findings_of(record: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _flip_index(comparison: dict[str, Any] | None) -> dict[tuple[str, str, str], str]:
-    """(suite, head model, case id) -> "pass → fail" / "fail → pass"."""
+    """(suite, head model, case id) -> "regression" / "improvement"."""
     flips: dict[tuple[str, str, str], str] = {}
     for group in (comparison or {}).get("comparisons", []):
-        for kind, text in (("pass_to_fail", "pass → fail"), ("fail_to_pass", "fail → pass")):
-            for flip in group["flips"][kind]:
-                flips[(group["suite"], group["head_model"], flip["case_id"])] = text
+        for direction, kind in _FLIP_KINDS.items():
+            for flip in group["flips"][direction]:
+                flips[(group["suite"], group["head_model"], flip["case_id"])] = kind
     return flips
+
+
+def allot(available: Sequence[int], limit: int) -> list[int]:
+    """How many records of each kind to show: the kinds before the last share ``limit`` fairly (each up to
+    what it has, the unused share of one going to the others), the last kind (passes) gets the rest."""
+    counts = [0] * len(available)
+    left = limit
+    open_kinds = [i for i in range(len(available) - 1) if available[i]]
+    while left > 0 and open_kinds:
+        share = max(left // len(open_kinds), 1)
+        for i in open_kinds:
+            take = min(share, available[i] - counts[i], left)
+            counts[i] += take
+            left -= take
+        open_kinds = [i for i in open_kinds if counts[i] < available[i]]
+    if available:
+        counts[-1] = min(available[-1], left)
+    return counts
 
 
 class _Collector:
@@ -132,7 +161,7 @@ class _Collector:
     def __init__(self, limit: int, flips: dict[tuple[str, str, str], str]) -> None:
         self.limit = limit
         self.flips = flips
-        self.kept: dict[str, list[CaseView]] = {name: [] for name in STATUS_ORDER}
+        self.kept: dict[str, list[CaseView]] = {name: [] for name in KINDS}
         self.totals: Counter[str] = Counter()
         self.latencies: dict[str, array[float]] = {}
         self.count = 0
@@ -141,19 +170,26 @@ class _Collector:
         self.count += 1
         status = status_of(record)
         flip = self.flips.get((record["suite"], record["model"], record["case_id"]))
-        bucket = "flip" if flip else status
-        self.totals[bucket] += 1
+        kind = flip or status
+        self.totals[kind] += 1
         latency = (record.get("metrics") or {}).get("latency_ms")
         if isinstance(latency, (int, float)) and record.get("error") is None:
             self.latencies.setdefault(record["model"], array("d")).append(float(latency))
-        kept = self.kept[bucket]
+        kept = self.kept[kind]
         if len(kept) < self.limit:
-            anchor = f"r{self.count}"
-            kept.append(CaseView(anchor, record, status, flip, reason_of(record), findings_of(record)))
+            view = CaseView(
+                f"r{self.count}", record, status, flip and _FLIP_TEXT[flip], reason_of(record), []
+            )
+            view.findings = findings_of(record)
+            kept.append(view)
 
     def shown(self) -> tuple[list[CaseView], Counter[str]]:
-        cases = [view for name in STATUS_ORDER for view in self.kept[name]][: self.limit]
-        shown = Counter("flip" if view.flip else view.status for view in cases)
+        counts = allot([self.totals[name] for name in KINDS], self.limit)
+        cases: list[CaseView] = []
+        shown: Counter[str] = Counter()
+        for name, count in zip(KINDS, counts, strict=True):
+            cases += self.kept[name][:count]
+            shown[name] = count
         return cases, self.totals - shown
 
 
