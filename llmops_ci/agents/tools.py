@@ -19,6 +19,10 @@ TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 DEFAULT_MAX_STEPS = 8
 #: lint A004: beyond this a runaway loop costs more than any task is worth
 MAX_STEPS_LIMIT = 25
+#: The assertion types that read an agent's transcript (llmops_ci.eval.assertions.agent)
+AGENT_TYPES = frozenset(
+    {"is-valid-tool-call", "tool-called", "tool-sequence", "tool-args-match", "step-count"}
+)
 
 
 @dataclass(frozen=True)

@@ -19,12 +19,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from llmops_ci.agents.tools import AGENT_TYPES
 from llmops_ci.eval.assertions.base import Output, Verdict, verdict
 from llmops_ci.eval.assertions.common import short, within
 
-AGENT_TYPES = frozenset(
-    {"is-valid-tool-call", "tool-called", "tool-sequence", "tool-args-match", "step-count"}
-)
+__all__ = ["AGENT_TYPES", "AgentOutput", "contains"]
 
 
 @dataclass

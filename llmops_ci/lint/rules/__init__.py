@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from llmops_ci.lint.rule import Rule
 from llmops_ci.lint.rules import (
+    a001_tool_schema,
+    a002_tool_name,
+    a003_unknown_tool,
+    a004_unbounded_steps,
     c001_chunk_overlap,
     c002_retrieval_budget,
     c003_embedding_dimensions,
@@ -15,6 +19,9 @@ from llmops_ci.lint.rules import (
     e005_threshold_direction,
     e006_uncovered_prompt,
     e007_assertion_params,
+    f001_method_hyperparameters,
+    f002_ungated_finetune,
+    f003_validation_is_training,
     g001_unknown_check,
     g002_fixture_mismatch,
     g003_check_config,
@@ -69,6 +76,13 @@ _MODULES = (
     c003_embedding_dimensions,
     c004_corpus_path,
     v001_environment_file_disagrees,
+    a001_tool_schema,
+    a002_tool_name,
+    a003_unknown_tool,
+    a004_unbounded_steps,
+    f001_method_hyperparameters,
+    f002_ungated_finetune,
+    f003_validation_is_training,
 )
 
 RULES: dict[str, Rule] = {module.CODE: Rule.from_module(module) for module in _MODULES}
