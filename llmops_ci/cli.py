@@ -776,6 +776,82 @@ def report(results: Path, compare: Path | None, output: Path, cache_dir: Path | 
     sys.exit(command.run(results, output=output, compare=compare, cache_dir=cache_dir, max_cases=max_cases))
 
 
+# --- finetune: commands/finetune.py (FineTune artifacts: data checks, job submission and status)
+
+
+@cli.group()
+def finetune() -> None:
+    """Fine-tunes: validate the training data, submit the job, follow it until the model exists."""
+
+
+_FT_PROJECT = click.option(
+    "--project", "-C", type=click.Path(path_type=Path), help="Repository root holding llmops.yaml."
+)
+_FT_FORMAT = click.option(
+    "--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+
+
+@finetune.command(name="validate")
+@click.argument("name")
+@_FT_PROJECT
+@_FT_FORMAT
+@click.option("--strict", is_flag=True, help="Warnings (duplicates, warn-level findings) fail too.")
+def finetune_validate(name: str, project: Path | None, output_format: str, strict: bool) -> None:
+    """Check the data of FineTune NAME: chat format per line, tokens, context window, duplicates, PII and
+    secrets, leakage of the gating suite's cases, and the cost estimate. Problems as file:line."""
+    from llmops_ci.commands import finetune as command
+
+    sys.exit(command.validate_command(name, project=project, output_format=output_format, strict=strict))
+
+
+@finetune.command(name="submit")
+@click.argument("name")
+@_FT_PROJECT
+@click.option("--force", is_flag=True, help="Submit even when the state file records a live or finished job.")
+def finetune_submit(name: str, project: Path | None, force: bool) -> None:
+    """Validate, upload the data and create the fine-tuning job of NAME; its id goes to NAME's state file
+    (<artifact>.state.json, next to the artifact: commit it)."""
+    from llmops_ci.commands import finetune as command
+
+    sys.exit(command.submit_command(name, project=project, force=force))
+
+
+@finetune.command(name="status")
+@click.argument("name")
+@_FT_PROJECT
+@click.option("--wait", is_flag=True, help="Poll until the job succeeds, fails or is cancelled.")
+@click.option(
+    "--interval", "interval_s", type=click.FloatRange(min=0), default=30.0, show_default=True, help="Seconds."
+)
+@click.option(
+    "--timeout",
+    "timeout_s",
+    type=click.FloatRange(min=0),
+    default=86400.0,
+    show_default=True,
+    help="Seconds.",
+)
+@_FT_FORMAT
+def finetune_status(
+    name: str, project: Path | None, wait: bool, interval_s: float, timeout_s: float, output_format: str
+) -> None:
+    """Read the job of NAME from the provider and update its state file; once the model exists, print the
+    command that runs the gating suite on it."""
+    from llmops_ci.commands import finetune as command
+
+    sys.exit(
+        command.status_command(
+            name,
+            project=project,
+            wait=wait,
+            interval_s=interval_s,
+            timeout_s=timeout_s,
+            output_format=output_format,
+        )
+    )
+
+
 # --- releases and promotions: commands/release.py, promote.py, rollback.py, history.py, ci_release.py
 
 _PROJECT_OPTION = click.option(
