@@ -56,7 +56,7 @@ def _text_report(finetune: Artifact, result: Validation) -> str:
         )
     cost = result.cost_usd
     price = (
-        f" x ${result.price_per_million:g}/M = ${cost:,.2f}"
+        f" x ${result.price_per_million:g}/M = ${cost:,.4f}"
         if cost is not None and result.price_per_million is not None
         else " (set spec.price_per_million_tokens for a cost estimate)"
     )
