@@ -314,3 +314,44 @@ def test_submit_refuses_invalid_data_and_status_needs_a_state_file(
     assert openai_server.request_count == 0
     code, _, err = run(capsys, "finetune", "status", "support-bot", "-C", str(served))
     assert code == 2 and "submit first" in err
+
+
+# --- the fake server's fine-tuning endpoints on their own ---------------------------------------------------
+
+
+def _http(method: str, url: str, body: bytes | None = None, content_type: str = "application/json") -> Any:
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(url, data=body, method=method, headers={"Content-Type": content_type})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_fake_server_files_jobs_cancel_and_unknown_ids(openai_server: OpenAIServer) -> None:
+    base = openai_server.base_url
+    boundary = "xyz"
+    multipart = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nfine-tune\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="t.jsonl"\r\n'
+        f"Content-Type: application/octet-stream\r\n\r\n{GOOD_VAL}\n\r\n--{boundary}--\r\n"
+    ).encode()
+    status, uploaded = _http("POST", f"{base}/files", multipart, f"multipart/form-data; boundary={boundary}")
+    assert status == 200 and uploaded["filename"] == "t.jsonl" and uploaded["purpose"] == "fine-tune"
+    assert _http("GET", f"{base}/files/{uploaded['id']}")[1]["bytes"] == len(GOOD_VAL) + 1
+    assert _http("POST", f"{base}/files", b"{}")[0] == 400
+    status, job = _http(
+        "POST", f"{base}/fine_tuning/jobs", json.dumps({"model": "m", "training_file": "nope"}).encode()
+    )
+    assert status == 400
+    body = json.dumps({"model": "m", "training_file": uploaded["id"]}).encode()
+    status, job = _http("POST", f"{base}/fine_tuning/jobs", body)
+    assert status == 200 and job["status"] == "validating_files"
+    status, cancelled = _http("POST", f"{base}/fine_tuning/jobs/{job['id']}/cancel", b"")
+    assert status == 200 and cancelled["status"] == "cancelled"
+    assert _http("GET", f"{base}/fine_tuning/jobs/{job['id']}")[1]["status"] == "cancelled"
+    assert _http("GET", f"{base}/fine_tuning/jobs/ftjob-none")[0] == 404
+    assert _http("GET", f"{base}/models")[0] == 200  # the other endpoints are untouched
