@@ -404,3 +404,21 @@ def test_example_repository_is_assessed(run: Run) -> None:
     assert code == 0 and len(document["dimensions"]) == 6
     prompts = next(d for d in document["dimensions"] if d["id"] == "prompt-management")
     assert prompts["level"] >= 1  # schema-valid prompts in git, and workflows using the Action
+
+
+def test_hallucination_check_in_a_cases_file(tmp_path: Path) -> None:
+    suite = RAG_SUITE.replace(
+        "  cases:\n    - {id: q1, vars: {question: When?}, assert: [{type: context-faithfulness}]}\n",
+        "  cases_file: cases/qa.jsonl\n",
+    )
+    case = {
+        "id": "q1",
+        "vars": {"question": "When?"},
+        "assert": [{"type": "factuality", "value": "At nine."}],
+    }
+    files: Edit = {"evals/docs-qa.yaml": suite, "evals/cases/qa.jsonl": json.dumps(case) + "\n"}
+    found = results(make(tmp_path / "a", files), "evaluation")
+    assert found["hallucination"] == (True, ["suite docs-qa: factuality"])
+    files["evals/cases/qa.jsonl"] = "not json\n"
+    found = results(make(tmp_path / "b", files), "evaluation")
+    assert found["hallucination"][0] is False

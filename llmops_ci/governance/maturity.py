@@ -42,7 +42,8 @@ import yaml
 
 from llmops_ci.artifacts.loader import find_root, load_graph, load_project
 from llmops_ci.artifacts.model import Artifact, Graph
-from llmops_ci.errors import UsageError
+from llmops_ci.errors import LlmopsError, UsageError
+from llmops_ci.eval.cases import inline_cases, suite_cases
 from llmops_ci.eval.metrics import METRICS
 from llmops_ci.release.git import Git, TagInfo
 from llmops_ci.release.tags import PROMOTION_TAG, RELEASE_KINDS, RELEASE_TAG, data_of
@@ -788,9 +789,13 @@ _GROUNDING_ALERTS = {"groundedness_mean", "hallucination_rate", "faithfulness_me
 
 
 def _assertion_types(suite: Artifact) -> set[str]:
-    spec = suite.spec
-    lists = [spec.get("defaults", {}).get("assert", [])]
-    lists += [case.get("assert", []) for case in spec.get("cases", []) if isinstance(case, dict)]
+    """Assertion types of the suite's defaults and cases (inline and cases files; an unreadable cases file
+    counts as no cases: ``llmops-ci eval`` and lint report it)."""
+    try:
+        cases = suite_cases(suite, {})
+    except LlmopsError:
+        cases = list(inline_cases(suite))
+    lists = [suite.spec.get("defaults", {}).get("assert", []), *(case.assertions for case in cases)]
     return {
         str(a.get("type", "")).removeprefix("not-") for items in lists for a in items if isinstance(a, dict)
     }
