@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from llmops_ci.cli import main
+from llmops_ci.governance import maturity
 from llmops_ci.governance.maturity import CHECKS, RUBRIC, assess, read_workflow
 from llmops_ci.release.tags import message
 from tests.conftest import write_files
@@ -258,6 +259,14 @@ def test_every_criterion_of_the_rubric_has_a_check_and_the_seed_names() -> None:
     ]
     for dimension in RUBRIC:
         assert {c.level for c in dimension.criteria} == {1, 2}, dimension.id
+
+
+def test_the_rubric_is_in_the_module_docs_and_the_readme() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    for dimension in RUBRIC:
+        assert f"| {dimension.title} |" in readme
+        for criterion in dimension.criteria:
+            assert f"L{criterion.level} {criterion.id}: {criterion.text}" in str(maturity.__doc__)
 
 
 def test_the_full_repository_is_at_level_2_everywhere(tmp_path: Path) -> None:

@@ -10,26 +10,15 @@ from pathlib import Path
 import click
 
 from llmops_ci.errors import EXIT_FINDINGS, EXIT_OK
-from llmops_ci.governance.maturity import LEVEL_NAMES, RUBRIC, Assessment, Scored, assess
-
-
-def rubric_markdown() -> str:
-    """The rubric as Markdown: one table per dimension (the README reproduces it)."""
-    lines = ["| Dimension | Level 0 | Level 1 | Level 2 |", "|---|---|---|---|"]
-    lines += [f"| {d.title} | {d.steps[0]} | {d.steps[1]} | {d.steps[2]} |" for d in RUBRIC]
-    for dimension in RUBRIC:
-        lines += ["", f"**{dimension.title}** (`{dimension.id}`)", ""]
-        lines += [f"- L{c.level} `{c.id.split('.', 1)[1]}`: {c.text}" for c in dimension.criteria]
-    return "\n".join(lines)
-
-
-def rubric_text() -> str:
-    lines = [f"Level {n}: {name}" for n, name in enumerate(LEVEL_NAMES)]
-    lines.append("A level holds when all its criteria and those of the levels below hold.")
-    for dimension in RUBRIC:
-        lines += ["", f"{dimension.title} ({' / '.join(dimension.steps)})"]
-        lines += [f"  L{c.level} {c.id}: {c.text}" for c in dimension.criteria]
-    return "\n".join(lines)
+from llmops_ci.governance.maturity import (
+    LEVEL_NAMES,
+    RUBRIC,
+    Assessment,
+    Scored,
+    assess,
+    rubric_markdown,
+    rubric_text,
+)
 
 
 def _rubric_json() -> str:

@@ -24,8 +24,9 @@ Evidence read (nothing is executed, nothing is sent anywhere):
   ``$LLMOPS_AUDIT_DIR`` or ``.llmops/audit``, and saved ``llmops-ci rag tune`` results under
   ``.llmops/index/<pipeline>/tune``.
 
-The rubric — every criterion of every level — is :data:`RUBRIC`; ``llmops-ci maturity --rubric`` prints it and
-the README's "Maturity and cost" section reproduces it.
+The rubric — every criterion of every level — is the data :data:`RUBRIC`, rendered below (this docstring is
+completed from it), by ``llmops-ci maturity --rubric`` (text, Markdown or JSON), and summarised in the
+README's "Maturity and cost" section.
 """
 
 from __future__ import annotations
@@ -363,6 +364,28 @@ RUBRIC: tuple[Dimension, ...] = (
 )
 
 DIMENSIONS = {dimension.id: dimension for dimension in RUBRIC}
+
+
+def rubric_markdown() -> str:
+    """The rubric as Markdown: one table per dimension (the README reproduces it)."""
+    lines = ["| Dimension | Level 0 | Level 1 | Level 2 |", "|---|---|---|---|"]
+    lines += [f"| {d.title} | {d.steps[0]} | {d.steps[1]} | {d.steps[2]} |" for d in RUBRIC]
+    for dimension in RUBRIC:
+        lines += ["", f"**{dimension.title}** (`{dimension.id}`)", ""]
+        lines += [f"- L{c.level} `{c.id.split('.', 1)[1]}`: {c.text}" for c in dimension.criteria]
+    return "\n".join(lines)
+
+
+def rubric_text() -> str:
+    lines = [f"Level {n}: {name}" for n, name in enumerate(LEVEL_NAMES)]
+    lines.append("A level holds when all its criteria and those of the levels below hold.")
+    for dimension in RUBRIC:
+        lines += ["", f"{dimension.title} ({' / '.join(dimension.steps)})"]
+        lines += [f"  L{c.level} {c.id}: {c.text}" for c in dimension.criteria]
+    return "\n".join(lines)
+
+
+__doc__ = f"{__doc__}\nThe rubric\n----------\n\n{rubric_text()}\n"
 
 
 # --- evidence ------------------------------------------------------------------------------------------
