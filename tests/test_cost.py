@@ -4,6 +4,7 @@ owner budgets per day or month, output formats and exit codes, on hand-computed 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -262,3 +263,14 @@ def test_cut_last_line_is_skipped(repo: Path, cost_json: CostJson, tmp_path: Pat
     log.write_text(jsonl([audit("2025-03-03T01:00:00Z", "x", "m", 0.5, (1, 2))]) + '{"sche', encoding="utf-8")
     code, document = cost_json(repo, str(log))
     assert code == 0 and rows(document) == {"(unowned)": (1, 1, 2, 0.5, 0)}
+
+
+def test_a_run_without_summary_is_timed_by_its_records_file(repo: Path, cost_json: CostJson) -> None:
+    run = repo / ".llmops/runs/r1"
+    (run / "summary.json").unlink()
+    stamp = 1_700_000_000  # 2023-11-14T22:13:20Z
+    os.utime(run / "records.jsonl", (stamp, stamp))
+    _, document = cost_json(repo, str(run))
+    assert document["window"]["first"] == "2023-11-14T22:13:20+00:00"
+    _, document = cost_json(repo, str(run), "--since", "2023-11-15")
+    assert document["rows"] == [] and document["total"]["calls"] == 0

@@ -102,8 +102,8 @@ RUBRIC: tuple[Dimension, ...] = (
                 "prompt-management",
                 "ci",
                 2,
-                "A workflow runs llmops-ci on pull requests (the llmops-ci Action, or llmops-ci ci pr / eval"
-                " / diff in a run: step).",
+                "A workflow runs llmops-ci on pull requests (the llmops-ci Action, or llmops-ci ci pr, eval,"
+                " diff or lint in a run: step).",
                 "Add .github/workflows/llmops-ci.yml using the llmops-ci Action on pull_request.",
             ),
             _c(
