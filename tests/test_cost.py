@@ -274,3 +274,51 @@ def test_a_run_without_summary_is_timed_by_its_records_file(repo: Path, cost_jso
     assert document["window"]["first"] == "2023-11-14T22:13:20+00:00"
     _, document = cost_json(repo, str(run), "--since", "2023-11-15")
     assert document["rows"] == [] and document["total"]["calls"] == 0
+
+
+def test_a_real_eval_run_is_attributed_to_the_prompts_owner(
+    tmp_path: Path, cost: Cost, cost_json: CostJson, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = PROJECT.replace(
+        "spec:\n", 'spec:\n  providers: {local: {keywords: "tests.local_models:KeywordClassifier"}}\n', 1
+    )
+    suite = """\
+apiVersion: llmops-ci/v1
+kind: EvalSuite
+metadata: {name: routing}
+spec:
+  target: {prompt: classifier}
+  cases:
+    - {id: a, vars: {}, assert: [{type: equals, value: unknown}]}
+    - {id: b, vars: {}, assert: [{type: equals, value: unknown}]}
+"""
+    prompt_file = prompt("classifier", "docs-team", "{domain: invoices}").replace(
+        "openai/gpt-4o-mini-2024-07-18", "local/keywords"
+    )
+    root = write_files(
+        tmp_path / "live",
+        {"llmops.yaml": project, "prompts/classifier.yaml": prompt_file, "evals/routing.yaml": suite},
+    )
+    assert main(["eval", "-C", str(root), "--output", str(root / "run"), "--no-cache"]) == 0
+    capsys.readouterr()
+    code, document = cost_json(root, str(root / "run"), "--by", "label")
+    assert code == 0 and [row["key"] for row in document["rows"]] == ["domain=invoices"]
+    row = document["rows"][0]
+    assert (
+        row["calls"] == 2
+        and row["input_tokens"] > 0
+        and row["cost_usd"] == 0.0
+        and row["unpriced_calls"] == 0
+    )
+    started = json.loads((root / "run/summary.json").read_text(encoding="utf-8"))["started_at"]
+    assert parse_time(document["window"]["first"]) == parse_time(started)
+    assert document["budgets"] == [
+        {
+            "owner": "docs-team",
+            "period": started[:7],
+            "spent_usd": 0.0,
+            "budget_usd": 1.0,
+            "share": 0.0,
+            "status": "ok",
+        }
+    ]
