@@ -370,3 +370,52 @@ def test_tool_assertions_on_a_plain_output_fail_with_a_reason() -> None:
     result = evaluate({"type": "tool-called", "value": "a"}, Output(text="x"))
     assert not result.passed and "not an agent case" in result.reason
     assert evaluate({"type": "step-count", "min": 2, "max": 3}, _output([], steps=3)).passed
+
+
+POLICY = """\
+apiVersion: llmops-ci/v1
+kind: GuardrailPolicy
+metadata: {name: no-email}
+spec:
+  checks:
+    - {id: pii, type: pii, entities: [EMAIL_ADDRESS], scopes: {input: block, output: redact}}
+"""
+
+
+def test_the_agents_guardrails_guard_the_answer(
+    tmp_path: Path, openai_server: OpenAIServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    openai_server.script_tools(
+        r"weather in Paris",
+        [
+            [{"name": "get_weather", "arguments": {"city": "Paris"}}],
+            "21 C. Write to ops@example.com for more.",
+        ],
+    )
+    repo = make_repo(tmp_path, openai_server, WEATHER_CASE.replace('value: "21"', "value: ops@example.com"))
+    (repo / "agents/travel.yaml").write_text(
+        AGENT.replace("  max_steps: 4\n", "  max_steps: 4\n  guardrails: [no-email]\n")
+    )
+    (repo / "guardrails").mkdir()
+    (repo / "guardrails/no-email.yaml").write_text(POLICY)
+    code, (record,) = run_eval(repo, capsys)
+    assert code == 1
+    assert "ops@example.com" not in record["output"] and record["raw_output"].endswith(
+        "ops@example.com for more."
+    )
+    assert record["guardrails"]["output"]["findings"][0]["policy"] == "no-email"
+    failed = [result["type"] for result in record["assertions"] if not result["passed"]]
+    assert failed == ["contains"]
+
+
+def test_a_missing_agent_policy_stops_the_run_before_any_call(
+    tmp_path: Path, openai_server: OpenAIServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = make_repo(tmp_path, openai_server, WEATHER_CASE)
+    (repo / "agents/travel.yaml").write_text(
+        AGENT.replace("  max_steps: 4\n", "  max_steps: 4\n  guardrails: [nope]\n")
+    )
+    code = main(["eval", "--project", str(repo)])
+    err = capsys.readouterr().err
+    assert code == 1 and "agents/travel.yaml:" in err and "no GuardrailPolicy named 'nope'" in err
+    assert openai_server.request_count == 0

@@ -35,6 +35,7 @@ def open_agent(graph: Graph, suite: Artifact, problems: list[str]) -> AgentStep 
             problems.append(f"{where}: tool {tool['name']!r}: invalid parameter schema: {message}")
     step = AgentStep(agent, suite, short(artifact_digest(agent, graph)))
     problems.extend(_fixture_problems(step))
+    problems.extend(_policy_problems(graph, agent))
     return step if len(problems) == reported else None
 
 
@@ -53,4 +54,17 @@ def _fixture_problems(step: AgentStep) -> list[str]:
                     f"{_where(suite, (*path, tool))}: tool_results for {tool!r}, which Agent "
                     f"{step.agent.name!r} does not declare{hint}"
                 )
+    return found
+
+
+def _policy_problems(graph: Graph, agent: Artifact) -> list[str]:
+    """The agent's guardrails compiled now, so a broken policy stops the run before any model call."""
+    from llmops_ci.guardrails.library import PolicyLibrary, PolicyLoadError
+
+    library, found = PolicyLibrary(graph), []
+    for index, name in enumerate(agent.spec.get("guardrails", [])):
+        try:
+            library.get(name)
+        except PolicyLoadError as error:
+            found.append(f"{_where(agent, ('spec', 'guardrails', index))}: {error}")
     return found

@@ -83,6 +83,11 @@ class AgentStep:
         }
 
     @property
+    def guardrails(self) -> list[str]:
+        """The agent's own policies: they guard the task's input and final answer, after the suite's."""
+        return [str(name) for name in self.agent.spec.get("guardrails", [])]
+
+    @property
     def model(self) -> Any:
         """The agent's own model reference (None: the prompt's)."""
         return self.agent.spec.get("model")

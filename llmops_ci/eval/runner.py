@@ -121,7 +121,12 @@ class Runner:
         """The guardrail policies the call's suite runs with (its own and its prompt's)."""
         if self.guards is None:
             return []
-        return self.guards.for_plan(call.plan)
+        policies = self.guards.for_plan(call.plan)
+        if call.plan.agent is not None and call.plan.agent.guardrails:  # --- agent suites: the Agent's own
+            known = {policy.name for policy in policies}
+            names = [name for name in call.plan.agent.guardrails if name not in known]
+            policies = [*policies, *self.guards.policies(names)]
+        return policies
 
     def serve_cached(self, calls: Iterable[Call]) -> Iterator[Call]:
         """Record at once, without an event loop, every call the cache answers whole (its response in
