@@ -620,10 +620,11 @@ def maturity(repo: Path | None, output_format: str, rubric: bool, fail_under: in
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option(
     "--by",
-    type=click.Choice(["owner", "suite", "model", "label", "artifact"]),
+    type=click.Choice(["owner", "cost-center", "suite", "model", "label", "artifact"]),
     default="owner",
     show_default=True,
-    help="Group the totals (owner and labels: the called artifact's metadata).",
+    help="Group the totals (owner and labels: the called artifact's metadata; cost-center: the owner's "
+    "in spec.governance.owners).",
 )
 @click.option(
     "--label", "label_key", metavar="KEY", help="With --by label: one label key only (rows add up)."

@@ -25,6 +25,9 @@ spec:
     owners:
       docs-team: {monthly_usd: 1.0}
       support: {daily_usd: 0.01}
+  governance:
+    owners:
+      docs-team: {contact: docs@example.com, cost_center: CC-100}
 """
 
 
@@ -167,6 +170,7 @@ def test_results_by_owner_with_unpriced_and_unowned_calls(repo: Path, cost_json:
 @pytest.mark.parametrize(
     ("by", "expected"),
     [
+        ("cost-center", {"CC-100": 0.75, "(none)": 0.05}),
         ("suite", {"cls": 0.75, "qa": 0.05}),
         ("model", {"gpt-a": 0.3, "gpt-b": 0.5}),
         ("artifact", {"Prompt/classifier": 0.75, "Prompt/answerer": 0.0, "Prompt/orphan": 0.05}),

@@ -46,6 +46,11 @@ def _owners(root: Path | None) -> tuple[Owners, dict[str, Any]]:
             owners.owner[key] = metadata["owner"]
         if isinstance(metadata.get("labels"), dict):
             owners.labels[key] = {str(k): str(v) for k, v in metadata["labels"].items()}
+    governance = config.spec.get("governance")
+    declared = governance.get("owners") if isinstance(governance, dict) else None
+    for owner, about in (declared or {}).items():
+        if isinstance(about, dict) and isinstance(about.get("cost_center"), str):
+            owners.cost_centers[str(owner)] = about["cost_center"]
     return owners, config.spec
 
 

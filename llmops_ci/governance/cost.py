@@ -16,6 +16,7 @@ Attribution
   - **labels**: ``metadata.labels`` of the same artifact. ``--by label`` puts a call under every
     ``key=value`` it carries, so label rows may add up to more than the total; ``--label KEY`` groups by one
     key only (``(none)`` without it) and the rows add up.
+  - **cost-center**: the owner's ``cost_center`` in ``spec.governance.owners`` (``(none)`` without one).
   - **suite**: the EvalSuite for eval records, ``(runtime)`` for audit records. **model**: the model that
     answered. **artifact**: ``kind/name``.
   - A call whose model has no known price (``cost_usd`` null) adds its tokens but no cost and is counted
@@ -47,7 +48,7 @@ from llmops_ci.errors import LlmopsError, UsageError
 from llmops_ci.eval.results import RECORDS_FILE, read_records
 from llmops_ci.runtime.audit import AUDIT_SCHEMA_VERSION, audit_files
 
-GROUPINGS = ("owner", "suite", "model", "label", "artifact")
+GROUPINGS = ("owner", "cost-center", "suite", "model", "label", "artifact")
 PERIODS = ("day", "month")
 UNOWNED = "(unowned)"
 NO_LABEL = "(none)"
@@ -80,6 +81,9 @@ class Owners:
 
     owner: dict[str, str] = field(default_factory=dict)
     labels: dict[str, dict[str, str]] = field(default_factory=dict)
+    cost_centers: dict[str, str] = field(
+        default_factory=dict
+    )  # owner -> governance.owners.<owner>.cost_center
 
     def owner_of(self, usage: Usage) -> str:
         return self.owner.get(f"{usage.kind}/{usage.name}", UNOWNED)
@@ -321,6 +325,8 @@ def keys_of(usage: Usage, by: str, owners: Owners, label_key: str | None) -> lis
     """The row(s) a call counts in."""
     if by == "owner":
         return [owners.owner_of(usage)]
+    if by == "cost-center":
+        return [owners.cost_centers.get(owners.owner_of(usage), NO_LABEL)]
     if by == "suite":
         return [usage.suite]
     if by == "model":
