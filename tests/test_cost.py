@@ -212,6 +212,11 @@ def test_window_and_text_and_markdown_outputs(repo: Path, cost: Cost) -> None:
     code, output = cost(repo, "--period", "day", "--since", "2025-03-02", "--format", "markdown")
     assert code == 1
     assert "| support | 2025-03-02 | $0.0200 | $0.0100 | 200% | :red_circle: over budget |" in output
+    code, output = cost(repo, "--by", "model")  # support's March: 0.028 of 0.31
+    assert (
+        code == 0 and output.splitlines()[-1] == "within budget: 1 owner-period(s) under 80% of their budget"
+    )
+    assert "OVER" not in output and "near" not in output
     code, output = cost(repo, "--since", "2025-03-02T09:00:01Z")
     assert code == 0 and "no calls" in output
 

@@ -18,6 +18,7 @@ from llmops_ci.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from llmops_ci.governance.cost import (
     GROUPINGS,
     PERIODS,
+    WARN_SHARE,
     BudgetCheck,
     Owners,
     Row,
@@ -64,7 +65,7 @@ def _cells(row: Row) -> list[str]:
 
 
 def _check_line(check: BudgetCheck) -> str:
-    label = {"over": "OVER BUDGET", "warn": "near budget", "ok": "within budget"}[check.status]
+    label = "OVER BUDGET" if check.status == "over" else "near budget"
     percent = f"{check.share:.0%}" if check.budget_usd else "n/a"
     return (
         f"{label}: {check.owner} spent {_money(check.spent_usd)} of {_money(check.budget_usd)} "
@@ -86,7 +87,10 @@ def _text(by: str, rows: list[Row], grand: Row, checks: list[BudgetCheck], windo
                 for i, (c, w) in enumerate(zip(cells, widths, strict=True))
             )
         )
-    lines += [_check_line(check) for check in checks]
+    lines += [_check_line(check) for check in checks if check.status != "ok"]
+    within = sum(1 for check in checks if check.status == "ok")
+    if within:
+        lines.append(f"within budget: {within} owner-period(s) under {WARN_SHARE:.0%} of their budget")
     return "\n".join(lines)
 
 
