@@ -419,3 +419,26 @@ def test_a_missing_agent_policy_stops_the_run_before_any_call(
     err = capsys.readouterr().err
     assert code == 1 and "agents/travel.yaml:" in err and "no GuardrailPolicy named 'nope'" in err
     assert openai_server.request_count == 0
+
+
+def test_the_agents_own_model_is_used_without_a_matrix(
+    tmp_path: Path, openai_server: OpenAIServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    openai_server.script_tools(r"moon", ["No trips to the moon."])
+    cases = """\
+    - id: moon
+      vars: {question: "a trip to the moon"}
+      assert: [{type: step-count, max: 1}, {type: not-tool-called, value: book_hotel}]
+"""
+    repo = make_repo(tmp_path, openai_server, cases)
+    suite_file = repo / "evals/travel.yaml"
+    suite_file.write_text(
+        "\n".join(line for line in suite_file.read_text().splitlines() if "models:" not in line)
+    )
+    model = f'{{id: openai/gpt-4o-2024-08-06, api_base: "{openai_server.base_url}"}}'
+    agent = AGENT.replace("  prompt: travel-system\n", f"  prompt: travel-system\n  model: {model}\n")
+    (repo / "agents/travel.yaml").write_text(agent)
+    code, (record,) = run_eval(repo, capsys)
+    assert code == 0 and record["model"] == "openai/gpt-4o-2024-08-06"
+    assert record["agent"]["stopped"] == "answer" and record["agent"]["tool_calls"] == []
+    assert openai_server.requests[0].body["model"] == "gpt-4o-2024-08-06"
