@@ -14,7 +14,9 @@ import pytest
 
 from llmops_ci.cli import main
 from llmops_ci.governance import maturity
-from llmops_ci.governance.maturity import CHECKS, RUBRIC, assess, read_workflow
+from llmops_ci.governance.criteria import CHECKS
+from llmops_ci.governance.evidence import read_workflow
+from llmops_ci.governance.maturity import RUBRIC, assess
 from llmops_ci.release.tags import message
 from tests.conftest import write_files
 
