@@ -442,3 +442,20 @@ def test_the_agents_own_model_is_used_without_a_matrix(
     assert code == 0 and record["model"] == "openai/gpt-4o-2024-08-06"
     assert record["agent"]["stopped"] == "answer" and record["agent"]["tool_calls"] == []
     assert openai_server.requests[0].body["model"] == "gpt-4o-2024-08-06"
+
+
+def test_a_failed_step_is_retried_and_a_refused_one_errors_the_case(
+    tmp_path: Path, openai_server: OpenAIServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    openai_server.script_tools(
+        r"weather in Paris",
+        [[{"name": "get_weather", "arguments": {"city": "Paris"}}], "It is 21 C and sunny in Paris."],
+    )
+    openai_server.fail_next(1, status=429, retry_after=0)
+    repo = make_repo(tmp_path, openai_server, WEATHER_CASE)
+    code, (record,) = run_eval(repo, capsys)
+    assert code == 0 and record["attempts"] == 3 and record["agent"]["steps"] == 2
+    openai_server.reset()
+    openai_server.fail_when(r"weather", status=400)
+    code, (record,) = run_eval(repo, capsys, "--no-cache", out_name="refused")
+    assert code == 1 and record["error"]["kind"] == "provider" and record["passed"] is None
