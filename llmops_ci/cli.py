@@ -834,11 +834,20 @@ def finetune_submit(name: str, project: Path | None, force: bool) -> None:
     help="Seconds.",
 )
 @_FT_FORMAT
+@click.option(
+    "--gate", is_flag=True, help="Once the model exists, run the gating suite on it (exit code: eval's)."
+)
 def finetune_status(
-    name: str, project: Path | None, wait: bool, interval_s: float, timeout_s: float, output_format: str
+    name: str,
+    project: Path | None,
+    wait: bool,
+    interval_s: float,
+    timeout_s: float,
+    output_format: str,
+    gate: bool,
 ) -> None:
     """Read the job of NAME from the provider and update its state file; once the model exists, print the
-    command that runs the gating suite on it."""
+    command that runs the gating suite on it (--gate runs it)."""
     from llmops_ci.commands import finetune as command
 
     sys.exit(
@@ -849,6 +858,7 @@ def finetune_status(
             interval_s=interval_s,
             timeout_s=timeout_s,
             output_format=output_format,
+            gate=gate,
         )
     )
 

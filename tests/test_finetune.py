@@ -276,14 +276,29 @@ def test_gating_suite_runs_against_the_fine_tuned_model(
 ) -> None:
     openai_server.finetune_polls = 1
     openai_server.reply(r"refund", "Send a photo for a refund.")
-    assert run(capsys, "finetune", "submit", "support-bot", "-C", str(served))[0] == 0
-    assert run(capsys, "finetune", "status", "support-bot", "-C", str(served))[0] == 0
-    model = state_of(served)["model"]
     monkeypatch.setenv("OPENAI_BASE_URL", openai_server.base_url)
-    code, _, err = run(capsys, "eval", "support-gate", "-C", str(served), "--model", model, "--no-cache")
+    assert run(capsys, "finetune", "submit", "support-bot", "-C", str(served))[0] == 0
+    code, out, err = run(capsys, "finetune", "status", "support-bot", "-C", str(served), "--gate")
     assert code == 0, err
+    model = state_of(served)["model"]
+    assert "PASSED" in out
     models = {request.body["model"] for request in openai_server.requests_to("chat/completions")}
     assert models == {model.removeprefix("openai/")}
+    # the gate is an ordinary eval: a regressed answer fails it
+    openai_server.reset()
+    openai_server.reply(r"refund", "I cannot help.")
+    code, _, _ = run(capsys, "eval", "support-gate", "-C", str(served), "--model", model, "--no-cache")
+    assert code == 1
+
+
+def test_gate_needs_a_finished_job(
+    served: Path, openai_server: OpenAIServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    openai_server.finetune_polls = 5
+    assert run(capsys, "finetune", "submit", "support-bot", "-C", str(served))[0] == 0
+    code, _, err = run(capsys, "finetune", "status", "support-bot", "-C", str(served), "--gate")
+    assert code == 1 and "no model to gate yet" in err
+    assert not openai_server.requests_to("chat/completions")
 
 
 def test_failed_job_exits_1_and_allows_a_new_submit(

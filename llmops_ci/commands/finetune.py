@@ -148,6 +148,7 @@ def status_command(
     interval_s: float = 30.0,
     timeout_s: float = 24 * 3600.0,
     output_format: str = "text",
+    gate: bool = False,
 ) -> int:
     from llmops_ci.finetune.jobs import retrieve
 
@@ -178,4 +179,19 @@ def status_command(
     if wait and state["status"] not in TERMINAL:
         sys.stderr.write(f"llmops-ci: still {state['status']} after {timeout_s:g} s\n")
         return EXIT_FINDINGS
+    if gate:
+        return _run_gate(finetune, state, project)
     return EXIT_OK
+
+
+def _run_gate(finetune: Artifact, state: dict[str, Any], project: Path | None) -> int:
+    """``--gate``: the gating suite on the fine-tuned model, as ``llmops-ci eval SUITE --model MODEL``."""
+    from llmops_ci.commands.eval import EvalOptions, run
+
+    suite = finetune.spec.get("gate", {}).get("suite")
+    if suite is None:
+        raise UsageError(f"{finetune.rel}: no gate.suite to run")
+    if state.get("status") != "succeeded" or not state.get("model"):
+        sys.stderr.write(f"llmops-ci: job {state['status']}: no model to gate yet\n")
+        return EXIT_FINDINGS
+    return run(EvalOptions(suites=[str(suite)], project=project, model=str(state["model"])))
