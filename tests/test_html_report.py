@@ -291,6 +291,26 @@ def test_compare_shows_verdict_flips_and_base_vs_head_charts(
     # flips are listed before the other records
     first = re.search(r'data-status="([^"]*)"', html)
     assert first is not None and first.group(1) == "fail flip"
+    # each flip carries its base record: what the model answered before
+    assert html.count("In base (gpt-4o-mini): passed</h4>") == 12
+    assert html.count('<pre class="output base-output">invoice</pre>') == 12
+
+
+@needs_chromium
+def test_a_filter_named_in_the_link_applies_in_the_browser(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    outcomes: list[tuple[str, bool | None, bool | None]] = [(f"c{i}", True, i >= 3) for i in range(10)]
+    base, head = _runs(tmp_path, [*outcomes, ("broken", True, None)])
+    out = tmp_path / "r.html"
+    assert _report(capsys, head, "--compare", base, "-o", out)[0] == 0
+    for name, visible in (("flip", 3), ("error", 1), ("fail", 3)):
+        dom = chromium("--dump-dom", "--virtual-time-budget=2000", f"{out.as_uri()}#filter={name}")
+        assert dom.returncode == 0, dom.stderr[-2000:]
+        tags = re.findall(r'<details class="case \w+"[^>]*>', dom.stdout)
+        assert len(tags) == 11
+        assert sum(1 for tag in tags if not re.search(r"\shidden\b", tag)) == visible, name
+        assert f"{visible} of 11 shown" in dom.stdout
 
 
 def test_drill_down_is_capped_failures_first_and_counts_the_rest(

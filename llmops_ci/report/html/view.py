@@ -68,11 +68,17 @@ class CaseView:
     reason: str
     findings: list[dict[str, Any]]
     messages: Messages | None = None
+    #: a flip's record in the base run (same case, repeat and paired model)
+    base: dict[str, Any] | None = None
 
     @property
     def filters(self) -> str:
         """The filter names this record answers to (``data-status``)."""
         return " ".join(name for name in (self.status, "flip" if self.flip else "") if name)
+
+    @property
+    def base_reason(self) -> str:
+        return reason_of(self.base) if self.base is not None else ""
 
     @property
     def vars_json(self) -> str:
@@ -311,6 +317,26 @@ def _compare(head: Path, base: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     return head_run.summary, compare_runs(base_run, head_run)
 
 
+def _attach_base(cases: list[CaseView], base: Path, comparison: dict[str, Any]) -> None:
+    """Give each flip shown its base record (one more pass over base's records, only when flips are shown)."""
+    models = {(g["suite"], g["head_model"]): g["base_model"] for g in comparison.get("comparisons", [])}
+    wanted: dict[tuple[str, str, str, int], CaseView] = {}
+    for view in cases:
+        if view.flip:
+            record = view.record
+            model = models.get((record["suite"], record["model"]), record["model"])
+            wanted[(record["suite"], model, record["case_id"], int(record.get("repeat") or 0))] = view
+    if not wanted:
+        return
+    for record in read_records(base):
+        key = (record["suite"], record["model"], record["case_id"], int(record.get("repeat") or 0))
+        flipped = wanted.pop(key, None)
+        if flipped is not None:
+            flipped.base = record
+            if not wanted:
+                return
+
+
 def build(
     head: Path,
     *,
@@ -333,6 +359,8 @@ def build(
     prompts = find_messages(cache_dir, wanted)
     for view in cases:
         view.messages = prompts.get(str(view.record.get("messages_digest")))
+    if base is not None and comparison is not None:
+        _attach_base(cases, base, comparison)
     charts = run_charts(summary, collector.latencies)
     if comparison is not None:
         charts = compare_charts(comparison) + charts

@@ -19,13 +19,18 @@
     });
     shown.textContent = count + " of " + cases.length + " shown";
   }
-  bar.addEventListener("click", function (event) {
-    var button = event.target.closest("button[data-filter]");
-    if (!button) { return; }
+  function choose(button) {
     filter = button.getAttribute("data-filter");
     bar.querySelectorAll("button").forEach(function (b) { b.classList.toggle("on", b === button); });
     apply();
+  }
+  bar.addEventListener("click", function (event) {
+    var button = event.target.closest("button[data-filter]");
+    if (button) { choose(button); }
   });
   search.addEventListener("input", apply);
-  apply();
+  // a link to report.html#filter=error opens with that filter chosen
+  var wanted = /^#filter=(\w+)$/.exec(window.location.hash);
+  var initial = wanted && bar.querySelector('button[data-filter="' + wanted[1] + '"]');
+  if (initial) { choose(initial); } else { apply(); }
 })();
