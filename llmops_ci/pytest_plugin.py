@@ -307,8 +307,11 @@ class CaseItem(pytest.Item):
         return super().repr_failure(excinfo)
 
     def reportinfo(self) -> tuple[Path, int, str]:
+        """Where the case is written: the suite, or its cases file (``Case.path`` is relative to the root)."""
+        config, _ = self.config.stash[_STATE]._project()
+        where = config.root / self.case.path
         line = self.case.position.line - 1 if self.case.position else 0
-        return self.path, line, f"{self.key[0]}::{self.key[1]}[{self.key[2]}]"
+        return where if where.is_file() else self.path, line, f"{self.key[0]}::{self.key[1]}[{self.key[2]}]"
 
 
 def _explain(records: list[dict[str, Any]], passes: int, needed: int) -> str:

@@ -6,6 +6,7 @@ only the selected items' calls made, results written like ``llmops-ci eval``, an
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -130,6 +131,21 @@ def test_failures_show_the_assertion_reasons_and_the_cache_serves_a_rerun(repo: 
     fresh = repo.runpytest("--llmops", "--llmops-no-cache", "evals")
     fresh.assert_outcomes(passed=3, failed=1)
     assert calls_made(repo) == 8
+
+
+def test_cases_files_and_where_each_case_is_written(repo: pytest.Pytester) -> None:
+    suite = SUITE.replace("models: [local/keywords, local/shouting]", "cases_file: cases.jsonl")
+    (repo.path / "evals/classifier.yaml").write_text(suite, encoding="utf-8")
+    case = {"id": "con-1", "vars": {"document": "a contract"}, "assert": [{"type": "equals", "value": "nda"}]}
+    (repo.path / "evals/cases.jsonl").write_text(json.dumps(case) + "\n", encoding="utf-8")
+    result = repo.runpytest("--llmops", "evals", "-rf")
+    result.assert_outcomes(passed=2, failed=1)
+    # the failure header names the case's own file and line (pytest shows reportinfo's line + 1)
+    items, _ = repo.inline_genitems("--llmops", "evals")
+    assert [item.reportinfo()[1] for item in items] == [7, 8, 0]  # 0-based: lines 8 and 9, line 1
+    assert [Path(str(item.reportinfo()[0])).name for item in items] == ["classifier.yaml"] * 2 + [
+        "cases.jsonl"
+    ]
 
 
 def test_only_the_selected_items_are_called(repo: pytest.Pytester) -> None:
