@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -347,7 +348,17 @@ def test_bad_input_is_a_clear_usage_error(tmp_path: Path, capsys: pytest.Capture
     assert code == 2 and "no such directory" in err
     code, err = _report(capsys, run, "--compare", tmp_path / "missing", "-o", tmp_path / "r.html")
     assert code == 2 and "--compare" in err
+    newer = write_run(tmp_path / "newer", [record("s", "m", "c1", True, schema_version=99)], summary=False)
+    code, err = _report(capsys, newer, "-o", tmp_path / "r.html")
+    assert code == 2 and "newer than this llmops-ci reads" in err and "records.jsonl:1" in err
     assert not (tmp_path / "r.html").exists()
+
+
+def test_the_summary_is_recomputed_from_the_records(tmp_path: Path) -> None:
+    run = write_run(tmp_path / "run", [record("s", "m", "c1", True), record("s", "m", "c2", False)])
+    (run / "summary.json").write_text(json.dumps({"schema_version": 1, "run_id": "r-7", "suites": []}))
+    html = render_report(run)
+    assert "r-7" in html and "50.0%" in html and "incomplete run" in html
 
 
 def test_model_names_in_charts_are_escaped(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from llmops_ci.errors import EXIT_OK, UsageError
-from llmops_ci.eval.results import RECORDS_FILE
+from llmops_ci.eval.results import RECORDS_FILE, ResultsError
 from llmops_ci.report.html.view import MAX_CASES, Section
 
 
@@ -61,13 +61,16 @@ def run(
         raise UsageError(f"-o {output}: is a directory; give a file name such as report.html")
     if not output.parent.is_dir():
         raise UsageError(f"-o {output}: no such directory {output.parent}")
-    html = render_report(
-        head,
-        compare=base,
-        cache_dir=cache_dir if cache_dir is not None else default_cache_dir(head),
-        max_cases=max_cases,
-        sections=sections,
-    )
+    try:
+        html = render_report(
+            head,
+            compare=base,
+            cache_dir=cache_dir if cache_dir is not None else default_cache_dir(head),
+            max_cases=max_cases,
+            sections=sections,
+        )
+    except ResultsError as error:  # a corrupt or newer records file: unusable input, as for diff
+        raise UsageError(str(error)) from None
     write_atomically(output, html)
     output.chmod(0o666 & ~_umask())  # a report is for sharing: the temporary file's 0600 is not kept
     sys.stderr.write(f"wrote {output} ({len(html.encode('utf-8')) / 1024:,.0f} KiB)\n")

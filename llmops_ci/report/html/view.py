@@ -16,14 +16,15 @@ from __future__ import annotations
 import json
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from markupsafe import Markup
 
-from llmops_ci.eval.results import load_run, percentile, read_records
+from llmops_ci.errors import UsageError
+from llmops_ci.eval.results import SCHEMA_VERSION, SUMMARY_FILE, percentile, read_records, summarize
 from llmops_ci.report.html.charts import BASE_HEAD, Group, bar_chart
 from llmops_ci.report.html.prompts import Messages, find_messages
 
@@ -41,6 +42,7 @@ KINDS: dict[str, str] = {
 _FLIP_KINDS = {"pass_to_fail": "regression", "fail_to_pass": "improvement"}
 _FLIP_TEXT = {"regression": "pass → fail", "improvement": "fail → pass"}
 _REASONS_SHOWN = 3
+_RUN_FACTS = ("run_id", "started_at", "finished_at", "complete", "git_sha", "toolkit_version")
 
 
 @dataclass(frozen=True)
@@ -189,6 +191,12 @@ class _Collector:
             view.findings = findings_of(record)
             kept.append(view)
 
+    def feed(self, records: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        """Collect each record and pass it on (to the summarizer)."""
+        for record in records:
+            self.add(record)
+            yield record
+
     def shown(self) -> tuple[list[CaseView], Counter[str]]:
         counts = allot([self.totals[name] for name in KINDS], self.limit)
         cases: list[CaseView] = []
@@ -307,6 +315,26 @@ def compare_charts(comparison: dict[str, Any]) -> list[tuple[str, Markup]]:
     ]
 
 
+def run_facts(directory: Path) -> dict[str, Any]:
+    """The run's id, times, completeness and commit from summary.json (as ``show`` reads them)."""
+    facts: dict[str, Any] = {"run_id": directory.name, "complete": False}
+    path = directory / SUMMARY_FILE
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return facts
+    if not isinstance(saved, dict):
+        return facts
+    version = saved.get("schema_version", SCHEMA_VERSION)
+    if isinstance(version, int) and version > SCHEMA_VERSION:
+        raise UsageError(
+            f"{path}: results schema version {version} is newer than this llmops-ci reads "
+            f"({SCHEMA_VERSION}); upgrade llmops-ci"
+        )
+    facts.update({key: saved[key] for key in _RUN_FACTS if key in saved})
+    return facts
+
+
 def _compare(head: Path, base: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     from llmops_ci.compare.runs import read_runs
 
@@ -349,11 +377,12 @@ def build(
     comparison: dict[str, Any] | None = None
     if base is not None:
         summary, comparison = _compare(head, base)
-    else:
-        summary = load_run(head)
     collector = _Collector(max_cases, _flip_index(comparison))
-    for record in read_records(head):
-        collector.add(record)
+    if comparison is None:  # one pass: the summary is recomputed from the records as they are collected
+        summary = summarize(collector.feed(read_records(head)), run_facts(head))
+    else:
+        for _ in collector.feed(read_records(head)):
+            pass
     cases, hidden = collector.shown()
     wanted = {str(v.record.get("messages_digest")) for v in cases if v.record.get("messages_digest")}
     prompts = find_messages(cache_dir, wanted)
