@@ -314,6 +314,48 @@ def test_a_configured_grader_scores_the_sampled_answers(
     assert report["summary"]["faithfulness_mean"] == 0.75
 
 
+class EchoFirstChunk:
+    """An answer model: repeats the first chunk of its context (``[id] text`` lines)."""
+
+    def complete(self, messages: list[dict[str, str]], params: dict[str, Any]) -> str:
+        lines = [line for line in messages[-1]["content"].splitlines() if line.startswith("[")]
+        return lines[0].split("] ", 1)[1] if lines else "I do not know."
+
+
+def test_records_written_by_the_runtime(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The whole path: prompt.complete with retrieved chunks writes the audit log, monitor reads it."""
+    from llmops_ci.rag.index import IndexStore, index_dir
+    from llmops_ci.rag.pipeline import PipelineConfig
+    from llmops_ci.runtime import load_prompt
+
+    repo = project(tmp_path)
+    text = (repo / "llmops.yaml").read_text(encoding="utf-8")
+    providers = 'spec:\n  providers: {local: {echo: "tests.test_monitor:EchoFirstChunk"}}\n'
+    (repo / "llmops.yaml").write_text(text.replace("spec: {}\n", providers), encoding="utf-8")
+    prompt_file = repo / "prompts/support-qa.yaml"
+    prompt_file.write_text(
+        PROMPT.replace("openai/gpt-4o-mini", "local/echo").replace(
+            "{{ context }}", "{% for c in context %}[{{ c.id }}] {{ c.text }}\n{% endfor %}"
+        ),
+        encoding="utf-8",
+    )
+    from llmops_ci.artifacts.loader import load_graph, load_project
+
+    graph = load_graph(load_project(repo))
+    config = PipelineConfig.from_artifact(graph.get("RagPipeline", "support"))  # type: ignore[arg-type]
+    index = IndexStore(index_dir(repo, config), config).load()
+    assert index is not None
+    chunks = [{"id": c.id, "text": c.text, "source": c.document, "score": 1.0} for c in index.chunks]
+    refunds = next(chunk for chunk in chunks if chunk["id"].startswith("refunds"))
+    prompt = load_prompt("support-qa", project=repo, audit=repo / ".llmops/audit")
+    assert prompt.complete(question="How long do refunds take?", context=[refunds]).text.strip() == GROUNDED
+    code, report = monitor_json(capsys, "-C", str(repo))
+    assert code == 0 and report["window"]["calls"] == 1
+    assert report["usage"]["model"]["local/echo"]["calls"] == 1
+    assert report["usage"]["owner"]["support-team"]["calls"] == 1
+    assert report["groundedness"]["checked"] == 1 and report["summary"]["groundedness_mean"] == 1.0
+
+
 # --- drift -----------------------------------------------------------------------------------------------
 
 
