@@ -18,6 +18,7 @@ from llmops_ci.cli import main
 from llmops_ci.eval.cache import ResponseCache
 from llmops_ci.report.html import render_report, render_section
 from llmops_ci.report.html.prompts import find_messages, messages_digest
+from llmops_ci.report.html.render import CLIP_CHARS
 from llmops_ci.report.html.view import allot
 from tests.conftest import PROJECT, write_files
 from tests.fakes.openai_server import OpenAIServer
@@ -381,3 +382,11 @@ def test_drill_down_places_are_shared_between_kinds(
     available: list[int], limit: int, expected: list[int]
 ) -> None:
     assert allot(available, limit) == expected
+
+
+def test_a_long_output_is_clipped_with_a_count(tmp_path: Path) -> None:
+    long = record("s", "m", "c1", False)
+    long["output"] = "y" * (CLIP_CHARS + 1234)
+    html = render_report(write_run(tmp_path / "run", [long]))
+    assert "y" * CLIP_CHARS in html and "y" * (CLIP_CHARS + 1) not in html
+    assert "1,234 more characters not shown" in html

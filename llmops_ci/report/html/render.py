@@ -3,7 +3,6 @@ the run under review) with its stylesheet and script included inline."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from functools import cache
@@ -17,6 +16,8 @@ from llmops_ci.eval.metrics import METRICS
 from llmops_ci.report.html.view import KINDS, MAX_CASES, Report, Section, build
 
 TEMPLATE = "report.html.j2"
+#: characters of one text (output, message, chunk, vars) shown; the rest is in records.jsonl or the cache
+CLIP_CHARS = 20_000
 #: flips listed per suite x model and direction in the comparison (all of them are in the drill-down)
 FLIPS_LISTED = 25
 
@@ -49,8 +50,12 @@ def metric_value(value: Any, name: str, delta: bool = False) -> str:
     return f"+{text}" if delta and positive else text
 
 
-def pretty_json(value: Any) -> str:
-    return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+def clip(value: Any, limit: int = CLIP_CHARS) -> str:
+    """A long text cut to ``limit`` characters, saying how much was left out (keeps the page light)."""
+    text = str(value)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}\n… ({len(text) - limit:,} more characters not shown)"
 
 
 @cache
@@ -62,7 +67,7 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(number=number, metric=metric_value, pretty_json=pretty_json)
+    env.filters.update(number=number, metric=metric_value, clip=clip)
     return env
 
 
