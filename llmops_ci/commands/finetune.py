@@ -4,7 +4,8 @@ file next to the artifact), and the job followed until the model exists and its 
 
 Exit codes: ``validate`` 1 when the data has errors (warnings alone: 0, or 1 with ``--strict``);
 ``submit`` 1 when validation fails or a job for this FineTune is already running or done (``--force``
-submits anyway); ``status`` 1 when the job failed or was cancelled, or ``--wait`` timed out.
+submits anyway); ``status`` 1 when the job failed or was cancelled, or ``--wait`` timed out; with
+``--gate``, the exit code of the gating suite's eval on the fine-tuned model (1 when there is no model yet).
 """
 
 from __future__ import annotations
