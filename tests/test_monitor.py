@@ -423,6 +423,34 @@ def test_rollout_variants_side_by_side_with_the_stratified_test(
     assert canary["delta"] == -0.6
     _, out, _ = monitor(capsys, str(audit))
     assert "Rollout of support-qa in prod" in out and "1.0.0 (base)" in out and "regressed" in out
+    _, out, _ = monitor(capsys, str(audit), "--format", "markdown")
+    assert "### Rollout of support-qa in prod" in out
+    assert expected.p_value < 0.0001
+    assert "| 1.1.0 | - | 20 | 40.0% | 0.0% | 60.0% | 300 | 0.5 | - | regressed | <0.0001 |" in out
+
+
+def test_the_declared_split_names_the_base_and_the_weights(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = project(tmp_path, build=False)
+    (repo / "environments").mkdir()
+    (repo / "environments/prod.yaml").write_text(
+        "apiVersion: llmops-ci/v1\nkind: Environment\nmetadata: {name: prod}\nspec:\n  releases:\n"
+        "    support-qa: {rollout: [{version: 1.1.0, weight: 75}, {version: 1.0.0, weight: 25}]}\n",
+        encoding="utf-8",
+    )
+    # 1.0.0 has more calls here, but the Environment says 1.1.0 is the stable version
+    calls = [record(n, "2026-11-01", bucket=n, version="1.0.0" if n < 6 else "1.1.0") for n in range(10)]
+    write_log(repo / ".llmops/audit", "2026-11-01", calls)
+    _, report = monitor_json(capsys, "-C", str(repo))
+    (rollout,) = report["rollouts"]
+    assert rollout["base"] == "1.1.0"
+    assert [(v["version"], v["weight"], v["calls"]) for v in rollout["variants"]] == [
+        ("1.1.0", 75.0, 4),
+        ("1.0.0", 25.0, 6),
+    ]
+    # both answered everything: nothing to tell them apart
+    assert rollout["variants"][1]["verdict"] == stats.UNCHANGED and rollout["variants"][1]["p_value"] == 1.0
 
 
 # --- alerts and exit codes -------------------------------------------------------------------------------

@@ -172,6 +172,7 @@ def run(options: MonitorOptions) -> int:
         grounded=grounded,
         grounding=grounding,
         notes=notes,
+        splits=sources.declared_splits(graph, analysis.rollout_groups(calls)),
     )
     if options.output_format == "json":
         sys.stdout.write(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n")

@@ -24,6 +24,8 @@ from typing import Any
 
 from llmops_ci.monitoring.logs import Call
 
+RolloutKey = tuple[str, str | None]  # prompt, environment
+Split = list[dict[str, Any]]  # [{version, weight}], as an Environment declares it
 _QUESTION = re.compile(r"<question>\s*(.*?)\s*</question>", re.DOTALL)
 
 
@@ -291,6 +293,7 @@ class Variant:
     latency_mean_ms: float | None
     cost_usd_per_call: float | None
     groundedness_mean: float | None
+    weight: float | None = None  # declared in the Environment's releases, when the repository is there
     verdict: str | None = None  # against the rollout's base variant
     delta: float | None = None
     p_value: float | None = None
@@ -361,24 +364,43 @@ def _compare(variant: Variant, base: Sequence[Call], head: Sequence[Call]) -> No
     variant.strata = test.paired
 
 
-def rollouts(calls: Iterable[Call], grounded: Mapping[str, Grounded]) -> list[Rollout]:
-    """Prompts served in more than one version through a weighted rollout (records with a ``bucket``),
-    per environment. The base is the version with the most calls (the stable one of a canary split)."""
-    groups: dict[tuple[str, str | None], dict[str, list[Call]]] = defaultdict(lambda: defaultdict(list))
+def rollout_groups(calls: Iterable[Call]) -> dict[RolloutKey, dict[str, list[Call]]]:
+    """The calls of weighted rollouts (records with a ``bucket``) by (prompt, environment), then version;
+    only the groups served in more than one version."""
+    groups: dict[RolloutKey, dict[str, list[Call]]] = defaultdict(lambda: defaultdict(list))
     for call in calls:
-        if call.get("bucket") is None:
-            continue
-        groups[(str(call.get("prompt")), call.get("env"))][str(call.get("version"))].append(call)
+        if call.get("bucket") is not None:
+            groups[(str(call.get("prompt")), call.get("env"))][str(call.get("version"))].append(call)
+    return {key: dict(versions) for key, versions in groups.items() if len(versions) > 1}
+
+
+def _base(versions: Mapping[str, Sequence[Call]], split: Split) -> str:
+    for part in split:  # the stable version comes first in a declared split
+        if str(part.get("version")) in versions:
+            return str(part["version"])
+    return max(sorted(versions), key=lambda version: len(versions[version]))
+
+
+def rollouts(
+    calls: Iterable[Call], grounded: Mapping[str, Grounded], splits: Mapping[RolloutKey, Split] | None = None
+) -> list[Rollout]:
+    """Each weighted rollout's versions side by side, per environment. The base is the first version of
+    the split the Environment declares (the stable one), else the version with the most calls; each other
+    version is tested against it."""
+    splits = splits or {}
     result = []
-    for (prompt, env), versions in sorted(groups.items(), key=lambda item: (item[0][0], str(item[0][1]))):
-        if len(versions) < 2:
-            continue
-        base = max(sorted(versions), key=lambda version: len(versions[version]))
+    for key, versions in sorted(
+        rollout_groups(calls).items(), key=lambda item: (item[0][0], str(item[0][1]))
+    ):
+        split = splits.get(key, [])
+        weights = {str(part.get("version")): part.get("weight") for part in split}
+        base = _base(versions, split)
         variants = []
         for version in [base, *sorted(v for v in versions if v != base)]:
             variant = _variant(version, versions[version], grounded)
+            variant.weight = number(weights.get(version))
             if version != base:
                 _compare(variant, versions[base], versions[version])
             variants.append(variant)
-        result.append(Rollout(prompt, env, base, variants))
+        result.append(Rollout(key[0], key[1], base, variants))
     return result

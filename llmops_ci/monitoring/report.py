@@ -3,7 +3,7 @@ post as an issue or step summary) or JSON (``to_dict``, stable keys)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,6 +69,7 @@ def build(
     grounded: list[Grounded],
     grounding: dict[str, Any],
     notes: list[str],
+    splits: Mapping[analysis.RolloutKey, analysis.Split] | None = None,
 ) -> Report:
     calls = facts.calls
     usage = {
@@ -88,7 +89,7 @@ def build(
         grounding=grounding,
         grounded=grounded,
         drift=analysis.drift_values(facts.baseline, calls) if facts.baseline else {},
-        rollouts=analysis.rollouts(calls, facts.grounded),
+        rollouts=analysis.rollouts(calls, facts.grounded, splits),
         alerts=[evaluate(rule, facts) for rule in rules],
         notes=notes,
     )
@@ -105,6 +106,12 @@ def _fmt(value: Any) -> str:
             return f"{value:,.0f}"
         return f"{value:.4f}".rstrip("0").rstrip(".") if abs(value) < 1000 else f"{value:,.1f}"
     return str(value)
+
+
+def _p(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return "<0.0001" if value < 0.0001 else f"{value:.4f}"
 
 
 def _pct(value: float | None) -> str:
@@ -177,6 +184,7 @@ def _sections(report: Report) -> list[tuple[str, list[str], list[list[str]]]]:
     for rollout in report.rollouts:
         head = [
             "version",
+            "weight",
             "calls",
             "answered",
             "blocked",
@@ -190,6 +198,7 @@ def _sections(report: Report) -> list[tuple[str, list[str], list[list[str]]]]:
         rows = [
             [
                 v.version + (" (base)" if v.version == rollout.base else ""),
+                "-" if v.weight is None else f"{v.weight:g}%",
                 str(v.calls),
                 _pct(v.ok_rate),
                 _pct(v.block_rate),
@@ -198,7 +207,7 @@ def _sections(report: Report) -> list[tuple[str, list[str], list[list[str]]]]:
                 _fmt(v.cost_usd_per_call),
                 _fmt(v.groundedness_mean),
                 v.verdict or "-",
-                _fmt(v.p_value),
+                _p(v.p_value),
             ]
             for v in rollout.variants
         ]

@@ -5,12 +5,12 @@ chunk texts behind the chunk ids an audit record keeps (from each RagPipeline's 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from llmops_ci.artifacts.model import Graph
-from llmops_ci.monitoring.analysis import Grounded
+from llmops_ci.monitoring.analysis import Grounded, RolloutKey, Split
 from llmops_ci.monitoring.logs import Call
 
 
@@ -69,6 +69,25 @@ def chunks(graph: Graph | None) -> Chunks:
             found.prompt_pipelines[config.answer_prompt] = config.name
     if not found.by_pipeline and not found.problems:
         found.problems.append("no RagPipeline in the repository")
+    return found
+
+
+def declared_splits(graph: Graph | None, keys: Iterable[tuple[str, str | None]]) -> dict[RolloutKey, Split]:
+    """The split each (prompt, environment) declares in its Environment's ``releases`` (the stable version
+    first, as ``llmops-ci promote`` writes it), for the keys whose environment declares one."""
+    if graph is None:
+        return {}
+    from llmops_ci.release.environments import Environment
+    from llmops_ci.release.tags import ArtifactKey
+
+    found: dict[RolloutKey, Split] = {}
+    for prompt, env in keys:
+        artifact = graph.get("Environment", env) if env else None
+        if artifact is None:
+            continue
+        split = Environment(artifact).declared(ArtifactKey("Prompt", prompt))
+        if split:
+            found[(prompt, env)] = split
     return found
 
 
