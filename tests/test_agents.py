@@ -250,6 +250,29 @@ def test_case_fixtures_override_the_suite_and_successive_results(
     ]
 
 
+def test_a_cases_file_carries_its_own_fixtures(
+    tmp_path: Path, openai_server: OpenAIServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    call = {"name": "get_weather", "arguments": {"city": "Oslo"}}
+    openai_server.script_tools(r"Oslo", [[call], "done"])
+    repo = make_repo(tmp_path, openai_server, "    []\n")
+    suite_file = repo / "evals/travel.yaml"
+    suite_file.write_text(
+        suite_file.read_text(encoding="utf-8").replace("  cases:\n    []\n", "  cases_file: cases.jsonl\n"),
+        encoding="utf-8",
+    )
+    case = {
+        "id": "oslo",
+        "vars": {"question": "Oslo weather"},
+        "tool_results": {"get_weather": {"result": {"temp_c": -3}}},
+        "assert": [{"type": "tool-called", "value": "get_weather"}],
+    }
+    (repo / "evals/cases.jsonl").write_text(json.dumps(case) + "\n", encoding="utf-8")
+    code, (record,) = run_eval(repo, capsys)
+    assert code == 0
+    assert [c["result"] for c in record["agent"]["tool_calls"]] == [{"temp_c": -3}]  # not the suite's 21
+
+
 def test_missing_fixture_is_told_to_the_model(
     tmp_path: Path, openai_server: OpenAIServer, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -92,8 +92,11 @@ class AgentStep:
         """The agent's own model reference (None: the prompt's)."""
         return self.agent.spec.get("model")
 
-    def task(self, case_id: str) -> AgentTask:
-        fixtures = {**dict(self.suite.spec.get("tool_results") or {}), **self._by_case.get(case_id, {})}
+    def task(self, case_id: str, case_fixtures: dict[str, Any] | None = None) -> AgentTask:
+        """The task of a case: the suite's fixtures, overridden by the case's own (inline, or read from a
+        cases file: ``case_fixtures``)."""
+        own = case_fixtures if case_fixtures else self._by_case.get(case_id, {})
+        fixtures = {**dict(self.suite.spec.get("tool_results") or {}), **own}
         return AgentTask(self.tools, fixtures, max_steps(self.agent), stop_tools(self.agent))
 
 

@@ -16,7 +16,7 @@ from llmops_ci.artifacts.model import Artifact
 from llmops_ci.errors import LlmopsError
 from llmops_ci.findings import Position
 
-CASE_KEYS = {"id", "description", "vars", "assert", "tags", "expected_chunks"}
+CASE_KEYS = {"id", "description", "vars", "assert", "tags", "expected_chunks", "tool_results"}
 _EXPECTED_PREFIXES = ("not-contains", "icontains", "contains", "regex", "starts-with", "not-equals", "equals")
 
 
@@ -34,6 +34,8 @@ class Case:
     description: str = ""
     tags: list[str] = field(default_factory=list)
     expected_chunks: list[str] = field(default_factory=list)
+    #: agent suites: fixture results per tool name (``{result: R}`` or ``{results: [R1, R2, ...]}``)
+    tool_results: dict[str, Any] = field(default_factory=dict)
 
     @property
     def where(self) -> str:
@@ -56,6 +58,7 @@ def _case(raw: dict[str, Any], path: str, position: Position) -> Case:
         description=str(raw.get("description", "")),
         tags=list(raw.get("tags") or []),
         expected_chunks=[str(chunk) for chunk in raw.get("expected_chunks") or []],
+        tool_results=dict(raw.get("tool_results") or {}),
     )
 
 

@@ -598,7 +598,7 @@ def _case_calls(
 ) -> list[Call]:
     if retrieval is not None:  # the record keeps the case's own vars; the chunks are in its retrieval
         merged = {**plan.default_vars, **case.vars}
-    agent = plan.agent.task(case.id) if plan.agent is not None else None
+    agent = plan.agent.task(case.id, case.tool_results) if plan.agent is not None else None
     return [
         Call(plan, case, model, r, messages, assertions, merged, retrieval, agent)
         for model in plan.models

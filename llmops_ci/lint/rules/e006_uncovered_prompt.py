@@ -40,6 +40,9 @@ def check(context: LintContext) -> Iterator[Hit]:
             continue
         if isinstance(target.get("prompt"), str):
             covered.add(target["prompt"])
+        agent = graph.get("Agent", target["agent"]) if isinstance(target.get("agent"), str) else None
+        if agent is not None and isinstance(agent.spec.get("prompt"), str):
+            covered.add(agent.spec["prompt"])  # an agent suite evaluates the agent's system prompt
         pipeline = graph.get("RagPipeline", target["rag"]) if isinstance(target.get("rag"), str) else None
         if pipeline is not None:
             answer = pipeline.spec.get("answer")
