@@ -19,7 +19,7 @@ from llmops_ci.eval.cache import ResponseCache
 from llmops_ci.report.html import render_report, render_section
 from llmops_ci.report.html.prompts import find_messages, messages_digest
 from llmops_ci.report.html.render import CLIP_CHARS
-from llmops_ci.report.html.view import allot
+from llmops_ci.report.html.view import allot, usd
 from tests.conftest import PROJECT, write_files
 from tests.fakes.openai_server import OpenAIServer
 from tests.test_diff import record, write_run
@@ -390,3 +390,17 @@ def test_a_long_output_is_clipped_with_a_count(tmp_path: Path) -> None:
     html = render_report(write_run(tmp_path / "run", [long]))
     assert "y" * CLIP_CHARS in html and "y" * (CLIP_CHARS + 1) not in html
     assert "1,234 more characters not shown" in html
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (8.4e-06, "$0.0000084"),
+        (0.4936, "$0.4936"),
+        (0.0, "$0.0000"),
+        (-0.0016, "-$0.0016"),
+        (1234.5, "$1,234.50"),
+    ],
+)
+def test_dollars_keep_two_significant_digits_below_a_cent(value: float, text: str) -> None:
+    assert usd(value) == text

@@ -13,7 +13,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from llmops_ci import __version__
 from llmops_ci.eval.metrics import METRICS
-from llmops_ci.report.html.view import KINDS, MAX_CASES, Report, Section, build
+from llmops_ci.report.html.view import KINDS, MAX_CASES, Report, Section, build, usd
 
 TEMPLATE = "report.html.j2"
 #: characters of one text (output, message, chunk, vars) shown; the rest is in records.jsonl or the cache
@@ -29,9 +29,7 @@ def number(value: Any, unit: str = "") -> str:
     if unit == "%":
         return f"{value * 100:.1f}%"
     if unit == "$":
-        size = abs(value)
-        text = f"{size:.4f}" if size >= 0.01 or size == 0 else f"{size:.2g}"
-        return f"{'-' if value < 0 else ''}${text}"
+        return usd(value)
     if unit == "pp":
         return f"{value * 100:+.1f} pp"
     if isinstance(value, float):

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import json
+import math
 from array import array
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -211,10 +212,17 @@ def _rate(value: float) -> str:
     return f"{value * 100:.1f}%"
 
 
-def _usd(value: float) -> str:
-    if value >= 100:
-        return f"${value:,.2f}"
-    return f"${value:.4f}" if value >= 0.01 or value == 0 else f"${value:.2g}"
+def usd(value: float) -> str:
+    """Dollars: cents above $100, 4 places down to a cent, below that the first significant digits
+    ($0.0000084, not $8.4e-06)."""
+    size = abs(value)
+    if size >= 100:
+        text = f"{size:,.2f}"
+    elif size >= 0.01 or size == 0:
+        text = f"{size:.4f}"
+    else:
+        text = f"{size:.{1 - math.floor(math.log10(size))}f}"  # two significant digits
+    return f"{'-' if value < 0 else ''}${text}"
 
 
 def _ms(value: float) -> str:
@@ -271,7 +279,7 @@ def run_charts(summary: dict[str, Any], latencies: dict[str, array[float]]) -> l
     charts.append(
         (
             "Cost by model (total, USD)",
-            bar_chart("Cost by model", [Group(m, (c,)) for m, _, c in per_model], ["cost"], _usd),
+            bar_chart("Cost by model", [Group(m, (c,)) for m, _, c in per_model], ["cost"], usd),
         )
     )
     latency_groups = [
@@ -301,7 +309,7 @@ def compare_charts(comparison: dict[str, Any]) -> list[tuple[str, Markup]]:
     """Base against head per suite x model: pass rate, total cost, p95 latency."""
     specs = (
         ("Pass rate: base vs head", "pass_rate", _rate, 1.0),
-        ("Total cost: base vs head (USD)", "cost_usd_total", _usd, None),
+        ("Total cost: base vs head (USD)", "cost_usd_total", usd, None),
         ("Latency p95: base vs head", "latency_p95_ms", _ms, None),
     )
     return [
