@@ -83,7 +83,7 @@ def litellm_module() -> Any:
     litellm.drop_params = True
     # We own every retry. litellm's OpenAI embedding path reads max_retries=0 as "unset" (`max_retries or
     # DEFAULT_MAX_RETRIES`) and the OpenAI client would retry twice more behind our loop's back.
-    litellm.DEFAULT_MAX_RETRIES = 0
+    litellm.DEFAULT_MAX_RETRIES = 0  # type: ignore[attr-defined]  # a constant, not re-exported
     from llmops_ci.providers.local import PROVIDER, handler
 
     litellm.custom_provider_map = [
