@@ -296,9 +296,8 @@ def test_a_configured_grader_scores_the_sampled_answers(
 ) -> None:
     repo = project(tmp_path, "    grader: local/grader\n")
     text = (repo / "llmops.yaml").read_text(encoding="utf-8")
-    text = text.replace(
-        "spec:\n", 'spec:\n  providers: {local: {grader: "tests.test_monitor:CountingGrader"}}\n'
-    )
+    local = '{grader: "tests.test_monitor:CountingGrader", mumbler: "tests.test_monitor:Mumbler"}'
+    text = text.replace("spec:\n", f"spec:\n  providers: {{local: {local}}}\n")
     (repo / "llmops.yaml").write_text(text, encoding="utf-8")
     write_log(
         repo / ".llmops/audit",
@@ -312,6 +311,17 @@ def test_a_configured_grader_scores_the_sampled_answers(
     assert graded == {"1": 1.0, "2": 0.5}
     assert report["groundedness"]["grader"] == "local/grader"
     assert report["summary"]["faithfulness_mean"] == 0.75
+    # --grader overrides llmops.yaml; an answer the grader cannot give is an error of that answer only
+    _, report = monitor_json(capsys, "-C", str(repo), "--grader", "local/mumbler")
+    assert report["groundedness"]["grader"] == "local/mumbler"
+    assert [a["graded"] for a in report["groundedness"]["answers"]] == [None, None]
+    assert all("did not answer in JSON" in a["grader_error"] for a in report["groundedness"]["answers"])
+    assert report["summary"]["faithfulness_mean"] is None and report["summary"]["groundedness_mean"] == 0.5
+
+
+class Mumbler:
+    def complete(self, messages: list[dict[str, str]], params: dict[str, Any]) -> str:
+        return "hard to say"
 
 
 class EchoFirstChunk:
