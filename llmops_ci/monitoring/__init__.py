@@ -32,11 +32,11 @@ Rollouts
     A prompt served in several versions through a weighted rollout (records with a ``bucket``) in one
     environment: the versions side by side (answered, blocked and error shares, mean latency, cost per
     call, groundedness; the weights the Environment declares), the base being the stable version: the
-    first of the split the repository's Environment declares, else the version with the most calls. Each other version is tested
-    against it with the conditional test of ``llmops-ci diff`` (:mod:`llmops_ci.compare.stats`) on the
-    share of answered calls, each UTC day being a stratum: rollout traffic is not paired call by call,
-    so the day plays the part of the case, and a mix of traffic that changes over the days does not pass
-    for a difference between the versions.
+    first of the split the repository's Environment declares, else the version with the most calls. Each
+    other version is tested against it with the conditional test of ``llmops-ci diff``
+    (:mod:`llmops_ci.compare.stats`) on the share of answered calls, each UTC day being a stratum: rollout
+    traffic is not paired call by call, so the day plays the part of the case, and a mix of traffic that
+    changes over the days does not pass for a difference between the versions.
 Alerts
     The rules of ``spec.monitoring.alerts`` (:mod:`llmops_ci.monitoring.alerts`); exit 1 when one fires.
 
