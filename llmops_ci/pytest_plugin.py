@@ -200,35 +200,36 @@ class _Session:
             self._writer.write(record, flush=True)
             self._summarizer.add(record)
 
-    def _cache(self, config: ProjectConfig) -> Any:
-        from llmops_ci.eval.cache import ResponseCache
+    def _options(self) -> Any:
+        from llmops_ci.commands.eval import EvalOptions
 
-        spec = config.spec.get("cache", {})
-        enabled = spec.get("enabled", True) and not self.pytest_config.getoption("llmops_no_cache")
-        if self.pytest_config.getoption("llmops_replay") and not enabled:
+        return EvalOptions(
+            no_cache=bool(self.pytest_config.getoption("llmops_no_cache")),
+            replay=bool(self.pytest_config.getoption("llmops_replay")),
+        )
+
+    def _cache(self, config: ProjectConfig) -> Any:
+        from llmops_ci.commands.eval import response_cache
+        from llmops_ci.errors import UsageError
+
+        try:
+            return response_cache(config, self._options())
+        except UsageError:
             raise pytest.UsageError(
                 "--llmops-replay reads the cache: it cannot be combined with --llmops-no-cache"
-            )
-        return ResponseCache(config.root / spec.get("dir", ".llmops/cache"), read=enabled, write=enabled)
+            ) from None
 
     def _run_options(self, config: ProjectConfig, calls: list[Call]) -> Any:
         import datetime as dt
         import secrets
 
-        from llmops_ci.eval.runner import RunOptions
+        from llmops_ci.commands.eval import make_run_options
 
-        defaults = config.defaults
-        budgets = {c.plan.name: c.plan.max_cost_usd for c in calls if c.plan.max_cost_usd is not None}
-        return RunOptions(
-            concurrency=int(defaults.get("concurrency", 8)),
-            timeout_s=float(defaults.get("timeout_s", 60.0)),
-            max_retries=int(defaults.get("max_retries", 3)),
-            replay=bool(self.pytest_config.getoption("llmops_replay")),
-            run_id=dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-            + "-pytest-"
-            + secrets.token_hex(3),
-            max_cost_usd=sum(budgets.values()) if budgets else None,
+        run_id = (
+            dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-pytest-" + secrets.token_hex(3)
         )
+        plans = list({id(call.plan): call.plan for call in calls}.values())
+        return make_run_options(config, self._options(), run_id, plans)
 
     def finish(self) -> None:
         if self._writer is None:

@@ -75,7 +75,8 @@ def _run_id() -> str:
     return dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
 
 
-def _cache(config: ProjectConfig, options: EvalOptions) -> ResponseCache:
+def response_cache(config: ProjectConfig, options: EvalOptions) -> ResponseCache:
+    """The response cache a run reads and writes (llmops.yaml cache settings, --cache-dir, --no-cache...)."""
     cache_spec = config.spec.get("cache", {})
     directory = options.cache_dir or config.root / cache_spec.get("dir", ".llmops/cache")
     enabled = cache_spec.get("enabled", True) and not options.no_cache
@@ -84,7 +85,7 @@ def _cache(config: ProjectConfig, options: EvalOptions) -> ResponseCache:
     return ResponseCache(directory, read=enabled and not options.record, write=enabled)
 
 
-def _run_options(
+def make_run_options(
     config: ProjectConfig, options: EvalOptions, run_id: str, plans: list[SuitePlan]
 ) -> RunOptions:
     defaults = config.defaults
@@ -194,8 +195,8 @@ def run(options: EvalOptions) -> int:
             f"llmops-ci: {len(error.problems)} problem(s) found before any model call; nothing was run\n"
         )
         return EXIT_FINDINGS
-    cache = _cache(config, options)
-    run_options = _run_options(config, options, _run_id(), plan.plans)
+    cache = response_cache(config, options)
+    run_options = make_run_options(config, options, _run_id(), plan.plans)
     if options.dry_run:
         if options.shard is not None:
             _print_shard(options.shard, plan)

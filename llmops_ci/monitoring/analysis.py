@@ -16,17 +16,16 @@ from __future__ import annotations
 import contextlib
 import math
 import random
-import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from llmops_ci.monitoring.logs import Call
+from llmops_ci.rag.drifting import query_of
 
 RolloutKey = tuple[str, str | None]  # prompt, environment
 Split = list[dict[str, Any]]  # [{version, weight}], as an Environment declares it
-_QUESTION = re.compile(r"<question>\s*(.*?)\s*</question>", re.DOTALL)
 
 
 # --- small helpers ------------------------------------------------------------------------------------------
@@ -51,16 +50,6 @@ def percentile(values: Sequence[float], q: float) -> float | None:
 
 def number(value: Any) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-
-def query_of(record: Mapping[str, Any]) -> str | None:
-    """The query of an audited call: its last user message, or the text inside ``<question>`` tags (as
-    ``llmops-ci rag drift`` reads query logs)."""
-    users = [m.get("content", "") for m in record.get("input") or [] if m.get("role") == "user"]
-    if not users:
-        return None
-    found = _QUESTION.search(str(users[-1]))
-    return (found.group(1) if found else str(users[-1])).strip()
 
 
 def findings(call: Call) -> list[dict[str, Any]]:

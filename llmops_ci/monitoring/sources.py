@@ -145,6 +145,6 @@ def grade(answers: Sequence[tuple[Call, list[str], Grounded]], grader: Any, time
 
 
 def _question(call: Call) -> str:
-    from llmops_ci.monitoring.analysis import query_of
+    from llmops_ci.rag.drifting import query_of
 
     return query_of(call.record) or ""

@@ -163,6 +163,16 @@ def _with_corpus(config: PipelineConfig, corpus: Path) -> PipelineConfig:
 _QUESTION = re.compile(r"<question>\s*(.*?)\s*</question>", re.DOTALL)
 
 
+def query_of(record: dict[str, Any]) -> str | None:
+    """The query of an audited call: the text inside ``<question>`` tags of its last user message, else
+    that whole message; None when the call had no user message."""
+    users = [m.get("content", "") for m in record.get("input") or [] if m.get("role") == "user"]
+    if not users:
+        return None
+    found = _QUESTION.search(str(users[-1]))
+    return (found.group(1) if found else str(users[-1])).strip()
+
+
 def _log_files(path: Path) -> list[Path]:
     if path.is_dir():
         return sorted(path.glob("audit-*.jsonl"))
@@ -188,12 +198,10 @@ def read_queries(path: Path) -> Iterator[tuple[str, list[str] | None]]:
                 if number == len(lines):
                     continue  # a last line cut by a crash mid-write
                 raise DriftError(f"{file}:{number}: not a JSON audit record") from None
-            users = [m.get("content", "") for m in record.get("input") or [] if m.get("role") == "user"]
-            if not users:
+            query = query_of(record)
+            if query is None:
                 continue
-            found = _QUESTION.search(users[-1])
-            rag = record.get("rag")
-            yield (found.group(1) if found else users[-1]).strip(), (rag or {}).get("chunk_ids")
+            yield query, (record.get("rag") or {}).get("chunk_ids")
 
 
 def log_drift(config: PipelineConfig, base: Path, head: Path, embedder: Any = None) -> DriftReport:
