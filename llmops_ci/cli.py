@@ -767,14 +767,43 @@ def monitor(
     show_default=True,
     help="Records in the drill-down (flips, errors and failures first).",
 )
-def report(results: Path, compare: Path | None, output: Path, cache_dir: Path | None, max_cases: int) -> None:
+@click.option(
+    "--audit",
+    "audit",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Runtime audit logs (files or directories): adds the llmops-ci monitor summary. Repeatable.",
+)
+@click.option("--since", help="With --audit: only calls since this date, date-time or duration (7d).")
+@click.option("--project", "-C", type=click.Path(path_type=Path), help="Repository root holding llmops.yaml.")
+def report(
+    results: Path,
+    compare: Path | None,
+    output: Path,
+    cache_dir: Path | None,
+    max_cases: int,
+    audit: tuple[Path, ...],
+    since: str | None,
+    project: Path | None,
+) -> None:
     """Write the run in RESULTS as one self-contained HTML file (tables, charts, per-case drill-down).
 
     RESULTS is a results directory, or a runs directory for the latest run. The file opens offline.
+    With --audit, production monitoring from the runtime audit logs is a section of the same file.
     """
     from llmops_ci.commands import report as command
 
-    sys.exit(command.run(results, output=output, compare=compare, cache_dir=cache_dir, max_cases=max_cases))
+    sections = command.monitoring_sections(audit, since=since, project=project) if audit else []
+    sys.exit(
+        command.run(
+            results,
+            output=output,
+            compare=compare,
+            cache_dir=cache_dir,
+            max_cases=max_cases,
+            sections=sections,
+        )
+    )
 
 
 # --- finetune: commands/finetune.py (FineTune artifacts: data checks, job submission and status)

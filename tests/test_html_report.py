@@ -338,6 +338,26 @@ def test_extra_sections_render_after_the_suites(tmp_path: Path) -> None:
     assert html.index('id="suites"') < html.index('id="extra-1"') < html.index('id="cases"')
 
 
+def test_audit_logs_add_the_monitoring_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.test_monitor import record as audit_record
+    from tests.test_monitor import write_log
+
+    run = write_run(tmp_path / "run", [record("s", "m", "c1", True)])
+    logs = tmp_path / "audit"
+    hostile = "<script>alert(1)</script>"
+    write_log(logs, "2026-01-05", [audit_record(n, "2026-01-05", question=hostile) for n in range(3)])
+    out = tmp_path / "report.html"
+    write_files(tmp_path, {"llmops.yaml": PROJECT})
+    code, err = _report(capsys, run, "-o", out, "--audit", logs, "--project", tmp_path)
+    assert code == 0, err
+    html = out.read_text(encoding="utf-8")
+    assert '<a href="#extra-1">Production monitoring</a>' in html
+    section = html[html.index('id="extra-1"') : html.index('id="cases"')]
+    assert "no alert fired" in section and "<table>" in section and "support-qa@1.0.0" in section
+    assert hostile not in html
+    assert_self_contained(html)
+
+
 def test_bad_input_is_a_clear_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, err = _report(capsys, tmp_path / "missing", "-o", tmp_path / "r.html")
     assert code == 2 and "no such results directory" in err and "Traceback" not in err

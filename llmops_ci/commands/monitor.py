@@ -18,7 +18,7 @@ from llmops_ci.monitoring import analysis, logs, sources
 from llmops_ci.monitoring.alerts import Facts, load_rules
 from llmops_ci.monitoring.logs import Call
 from llmops_ci.monitoring.metrics import MONITOR_METRICS
-from llmops_ci.monitoring.report import RENDERERS, build
+from llmops_ci.monitoring.report import RENDERERS, Report, build
 from llmops_ci.runtime.audit import DEFAULT_DIR
 
 FORMATS = ("text", "json", "markdown")
@@ -137,6 +137,16 @@ def _grounding(
 
 
 def run(options: MonitorOptions) -> int:
+    report = build_report(options)
+    if options.output_format == "json":
+        sys.stdout.write(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write(RENDERERS[options.output_format](report))
+    return EXIT_FINDINGS if report.fired else EXIT_OK
+
+
+def build_report(options: MonitorOptions) -> Report:
+    """The monitoring report of the audit logs ``options`` name (``llmops-ci report --audit`` too)."""
     if options.output_format not in FORMATS:
         raise UsageError(f"--format must be one of {', '.join(FORMATS)}")
     if options.sample is not None and options.sample < 1:
@@ -174,8 +184,4 @@ def run(options: MonitorOptions) -> int:
         notes=notes,
         splits=sources.declared_splits(graph, analysis.rollout_groups(calls)),
     )
-    if options.output_format == "json":
-        sys.stdout.write(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n")
-    else:
-        sys.stdout.write(RENDERERS[options.output_format](report))
-    return EXIT_FINDINGS if report.fired else EXIT_OK
+    return report

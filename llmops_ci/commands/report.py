@@ -38,6 +38,16 @@ def _umask() -> int:
     return mask
 
 
+def monitoring_sections(audit: Sequence[Path], *, since: str | None, project: Path | None) -> list[Section]:
+    """The ``llmops-ci monitor`` summary of ``audit`` as a report section."""
+    from llmops_ci.commands.monitor import MonitorOptions, build_report
+    from llmops_ci.monitoring.report import render_html
+    from llmops_ci.report.html import render_section
+
+    found = build_report(MonitorOptions(audit=tuple(audit), since=since, project=project))
+    return [render_section("Production monitoring", render_html(found))]
+
+
 def run(
     results: Path,
     *,

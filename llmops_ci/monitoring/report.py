@@ -270,4 +270,24 @@ def render_markdown(report: Report) -> str:
     return "\n".join(out) + "\n"
 
 
+def render_html(report: Report) -> str:
+    """The same tables as HTML (every value escaped), for the monitoring section of ``llmops-ci report``."""
+    from markupsafe import escape
+
+    fired = report.fired
+    status = f"{len(fired)} alert(s) fired" if fired else "no alert fired"
+    out = [f"<p><strong>{escape(status)}</strong> · {escape(_window_line(report))}</p>"]
+    out.append(f"<p>{escape(_grounding_line(report))}</p>")
+    for title, header, rows in _sections(report):
+        out.append(f"<h3>{escape(title)}</h3><table><thead><tr>")
+        out += [f"<th>{escape(cell)}</th>" for cell in header]
+        out.append("</tr></thead><tbody>")
+        for row in rows:
+            out.append("<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in row) + "</tr>")
+        out.append("</tbody></table>")
+    if report.notes:
+        out.append("<ul>" + "".join(f"<li>{escape(note)}</li>" for note in report.notes) + "</ul>")
+    return "\n".join(out)
+
+
 RENDERERS: dict[str, Callable[[Report], str]] = {"text": render_text, "markdown": render_markdown}
