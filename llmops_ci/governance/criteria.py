@@ -21,22 +21,25 @@ class Check:
     evidence: list[str]
 
 
-def _names(artifacts: Iterable[Artifact]) -> str:
-    names = sorted(str(a.name) for a in artifacts)
+def _names(artifacts: Iterable[Artifact], *, kinds: bool = False) -> str:
+    names = sorted(a.ref if kinds else str(a.name) for a in artifacts)
     shown = ", ".join(names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
     return shown or "none"
 
 
-def _all(kind: str, items: list[Artifact], failing: list[Artifact], what: str, missing: str) -> Check:
-    """Met when ``items`` is non-empty and none fails; the evidence names both sides."""
+def _all(
+    kind: str, items: list[Artifact], failing: list[Artifact], what: str, missing: str, *, kinds: bool = False
+) -> Check:
+    """Met when ``items`` is non-empty and none fails; the evidence names both sides (``kinds``: as
+    ``Kind/name``, for lists that mix kinds)."""
     if not items:
         return Check(False, [f"no {kind}"])
     if failing:
+        shown = _names(failing, kinds=kinds)
         return Check(
-            False,
-            [f"{len(items) - len(failing)} of {len(items)} {kind} {what}; {missing}: {_names(failing)}"],
+            False, [f"{len(items) - len(failing)} of {len(items)} {kind} {what}; {missing}: {shown}"]
         )
-    return Check(True, [f"{len(items)} of {len(items)} {kind} {what}: {_names(items)}"])
+    return Check(True, [f"{len(items)} of {len(items)} {kind} {what}: {_names(items, kinds=kinds)}"])
 
 
 def _prompt_registry(facts: Facts) -> Check:
@@ -345,7 +348,12 @@ def _owner(artifact: Artifact) -> str | None:
 def _attributed(facts: Facts) -> Check:
     items = facts.artifacts("Prompt") + facts.artifacts("RagPipeline")
     check = _all(
-        "prompts and pipelines", items, [a for a in items if not _owner(a)], "name an owner", "no owner"
+        "prompts and pipelines",
+        items,
+        [a for a in items if not _owner(a)],
+        "name an owner",
+        "no owner",
+        kinds=True,
     )
     owners = {o for o in map(_owner, items) if o}
     unbudgeted = sorted(owners - set(_owner_budgets(facts)))
@@ -378,13 +386,19 @@ _GOVERNED = ("Prompt", "RagPipeline", "GuardrailPolicy", "EvalSuite", "Environme
 
 def _owners(facts: Facts) -> Check:
     items = [a for kind in _GOVERNED for a in facts.artifacts(kind)]
-    return _all("artifacts", items, [a for a in items if not _owner(a)], "name an owner", "no owner")
+    return _all(
+        "artifacts", items, [a for a in items if not _owner(a)], "name an owner", "no owner", kinds=True
+    )
 
 
 def _logging(facts: Facts) -> Check:
     evidence = [f"{facts.audit_logs} audit log file(s)"] if facts.audit_logs else []
     audit = facts.governance.get("audit")
-    evidence += [f"governance.audit: {audit}"] if isinstance(audit, dict) and audit else []
+    evidence += (
+        ["governance.audit: " + ", ".join(f"{key} {value}" for key, value in audit.items())]
+        if isinstance(audit, dict) and audit
+        else []
+    )
     return Check(bool(evidence), evidence or ["no audit logs and no governance.audit in llmops.yaml"])
 
 
