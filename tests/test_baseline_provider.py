@@ -249,3 +249,30 @@ def test_an_unconfigured_knn_classifier_fails_its_cases_with_the_fix(
     assert code == 1
     group = json.loads(out)["suites"][0]
     assert group["errors"] == 2
+
+
+def test_an_application_loads_a_baseline_prompt_from_anywhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """load_prompt registers llmops.yaml's local models with paths relative to the project, not to the
+    working directory of the application."""
+    import shutil
+
+    from llmops_ci.runtime import load_prompt
+
+    project = tmp_path / "example-repo"
+    shutil.copytree(
+        Path(__file__).resolve().parent.parent / "example-repo",
+        project,
+        ignore=shutil.ignore_patterns(".llmops"),
+    )
+    elsewhere = tmp_path / "app"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    prompt = load_prompt("doc-classifier", project=project, audit=False)
+    invoice = (
+        "INVOICE No. 2291\nDate: 3 March 2025\nBill to: Example Ltd\nWidgets 10 x 12.00 EUR\n"
+        "Subtotal 120.00 EUR\nVAT 19% 22.80 EUR\nTotal due 142.80 EUR\nPayment within 30 days to IBAN below."
+    )
+    result = prompt.complete(document=invoice)
+    assert (result.model, result.text) == ("local/doc-classifier-knn", "invoice")

@@ -261,7 +261,7 @@ def _options(
         log = _audit_log(Path(audit))
     if retries < 0 or timeout <= 0:
         raise ValueError("retries must be at least 0 and timeout above 0")
-    return CallOptions(timeout=timeout, retries=retries, cache=shared, audit=log)
+    return CallOptions(timeout=timeout, retries=retries, cache=shared, audit=log, base_dir=resolved.base)
 
 
 def load_prompt(

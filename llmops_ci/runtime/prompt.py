@@ -33,6 +33,7 @@ import uuid
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from llmops_ci.artifacts.modelref import model_id, params_of
@@ -127,6 +128,8 @@ class CallOptions:
     backoff_s: float = 0.5
     cache: SharedCache | None = None
     audit: AuditLog | None = None
+    #: where relative paths of llmops.yaml (local models' options) resolve: the project, or the lock's dir
+    base_dir: Path | None = None
 
 
 class SharedCache:
@@ -454,7 +457,7 @@ class Prompt:
 
         changed = {name: target for name, target in local.items() if LOCAL_MODELS.get(name) != target}
         if changed:
-            register(changed)
+            register(changed, base_dir=self.options.base_dir)
 
     # --- audit -----------------------------------------------------------------------------------------
 
