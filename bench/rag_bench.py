@@ -2,8 +2,8 @@
 after one document changed (issue 5).
 
 A synthetic corpus of ``--docs`` Markdown documents (default 1,000), each of ``--sections`` sections
-(default 10) of about 80 words drawn from a Zipf-like vocabulary, chunked by Markdown sections of at most 256 tokens:
-one chunk per section, 10,000 chunks. Measured in one run, on the offline BM25 index:
+(default 10) of about 80 words drawn from a Zipf-like vocabulary, chunked by Markdown sections of at most 256
+tokens: one chunk per section, 10,000 chunks. Measured in one run, on the offline BM25 index:
 
 - ``full build``: parse, chunk, analyse and index every document (a fresh index directory);
 - ``load``: the next ``build`` when nothing changed (the index is loaded, no document is read);
