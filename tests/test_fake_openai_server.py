@@ -360,24 +360,19 @@ def test_faults_apply_to_embeddings(openai_server: OpenAIServer, run: Run) -> No
     assert run(embed_texts(openai_server, ["ok"])).data == []
 
 
-def test_litellm_aembedding_retries_despite_max_retries_0(
-    openai_server: OpenAIServer, run: Run, monkeypatch: pytest.MonkeyPatch
+def test_litellm_aembedding_makes_one_request_after_llmops_ci_set_up(
+    openai_server: OpenAIServer, run: Run
 ) -> None:
     """litellm 1.110 turns ``max_retries=0`` into its ``DEFAULT_MAX_RETRIES`` (2) for embeddings
     (``max_retries or DEFAULT_MAX_RETRIES``; BerriAI/litellm#7003); llmops-ci's litellm set-up
     (``litellm_module``) sets that default to 0, so only its own retry loop retries."""
     from llmops_ci.providers.litellm_provider import litellm_module
 
-    monkeypatch.setattr(litellm, "DEFAULT_MAX_RETRIES", 2)
-    openai_server.fail_next(1, status=500)
-    response = run(embed_texts(openai_server, ["retried"], max_retries=0))
-    assert len(response.data) == 1
-    assert openai_server.request_count == 2  # the quirk: one hidden retry
     litellm_module()
     openai_server.fail_next(1, status=500)
     with pytest.raises(litellm.exceptions.InternalServerError):
         run(embed_texts(openai_server, ["not retried"], max_retries=0))
-    assert openai_server.request_count == 3
+    assert openai_server.request_count == 1
 
 
 def test_api_key_is_checked_when_set(openai_server: OpenAIServer, run: Run) -> None:
