@@ -110,7 +110,7 @@ class _Session:
             from llmops_ci.providers.local import register_project
 
             given = self.pytest_config.getoption("llmops_project")
-            root = Path(given).resolve() if given else find_root(self.pytest_config.rootpath)
+            root = Path(given).resolve() if given else self._find_root(find_root)
             if root is None or not (root / "llmops.yaml").is_file():
                 where = f"in {root}" if given else f"at or above {self.pytest_config.rootpath}"
                 raise pytest.UsageError(f"--llmops: no llmops.yaml {where}")
@@ -124,6 +124,18 @@ class _Session:
                 override_models(graph, model)
             self._loaded = (config, graph)
         return self._loaded
+
+    def _find_root(self, find_root: Any) -> Path | None:
+        """llmops.yaml at or above the rootdir, else at or above the first path given on the command line
+        (``pytest --llmops example-repo/evals`` from the repository holding it)."""
+        found: Path | None = find_root(self.pytest_config.rootpath)
+        for argument in self.pytest_config.args:
+            if found is not None:
+                break
+            candidate = Path(str(argument).split("::", 1)[0])
+            if candidate.exists():
+                found = find_root(candidate)
+        return found
 
     def suite_at(self, path: Path) -> str | None:
         _, graph = self._project()

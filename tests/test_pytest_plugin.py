@@ -221,3 +221,19 @@ def test_no_project_is_a_usage_error(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--llmops")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["ERROR: --llmops: llmops.yaml*"])
+
+
+def test_the_project_is_found_from_the_paths_given(pytester: pytest.Pytester) -> None:
+    """From a repository that holds the project in a sub-directory (`pytest --llmops example-repo/evals`)."""
+    project = pytester.path / "sub"
+    for relative, text in {
+        "llmops.yaml": PROJECT,
+        "plugin_models.py": MODELS,
+        "prompts/classifier.yaml": PROMPT,
+        "evals/classifier.yaml": SUITE,
+    }.items():
+        (project / relative).parent.mkdir(parents=True, exist_ok=True)
+        (project / relative).write_text(text, encoding="utf-8")
+    result = pytester.runpytest("--llmops", "--collect-only", "-q", "sub/evals")
+    expected = ["sub/evals/classifier.yaml::inv-1[[]local/keywords[]]", "4 tests collected*"]
+    result.stdout.fnmatch_lines(expected)
