@@ -4,7 +4,7 @@ its own (no model call), semantic drift between two corpus versions or query log
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,7 @@ from llmops_ci.artifacts.loader import ProjectConfig, find_root, load_graph, loa
 from llmops_ci.artifacts.model import Artifact, Graph
 from llmops_ci.artifacts.schemas import did_you_mean
 from llmops_ci.errors import EXIT_FINDINGS, EXIT_OK, LlmopsError, UsageError
-from llmops_ci.eval.cases import Case, file_cases, inline_cases
+from llmops_ci.eval.cases import Case, suite_cases
 from llmops_ci.eval.metrics import METRICS
 from llmops_ci.rag.evaluate import RetrievalReport, retrieval_record
 from llmops_ci.rag.pipeline import PipelineConfig
@@ -61,13 +61,6 @@ class Project:
         if missing:
             raise UsageError(f"no EvalSuite targeting {pipeline!r} named {sorted(missing)[0]!r}")
         return suites
-
-
-def suite_cases(suite: Artifact) -> Iterator[Case]:
-    yield from inline_cases(suite)
-    files = suite.spec.get("cases_file", [])
-    for relative in [files] if isinstance(files, str) else files:
-        yield from file_cases(suite, relative, {})
 
 
 def _question(config: PipelineConfig, suite: Artifact, case: Case) -> str | None:
@@ -160,7 +153,7 @@ def evaluate(
 def _evaluate_suite(config: PipelineConfig, retriever: Retriever, suite: Artifact) -> dict[str, Any]:
     report = RetrievalReport(config.name, config.top_k)
     skipped = []
-    for case in suite_cases(suite):
+    for case in suite_cases(suite, {}):
         question = _question(config, suite, case)
         if question is None:
             skipped.append(case.id)
@@ -248,7 +241,7 @@ def drift(base: str, head: str, *, name: str | None, project: Path | None, outpu
         questions = [
             question
             for suite in opened.suites(config.name, suites)
-            for case in suite_cases(suite)
+            for case in suite_cases(suite, {})
             if (question := _question(config, suite, case)) is not None
         ]
         report = corpus_drift(config, base, head, questions, embedder)
@@ -301,7 +294,7 @@ def tune(
     queries = [
         Query(f"{suite.name}/{case.id}", question, tuple(case.expected_chunks))
         for suite in opened.suites(config.name)
-        for case in suite_cases(suite)
+        for case in suite_cases(suite, {})
         if (question := _question(config, suite, case)) is not None
     ]
     rows = sweep(
