@@ -131,7 +131,7 @@ def test_a_real_run_opens_in_headless_chromium(
     page = dom.stdout
     assert "classifier-regression" in page
     assert 'equals: output is "contract", expected "nda"' in page  # con-2's failure reason
-    assert page.count("<svg") >= 4 and "Pass rate by suite and model" in page
+    assert page.count("<svg") >= 4 and "Pass rate by suite" in page
     # the prompt as sent, found in the run's response cache, not only the vars
     assert "Classify the document: invoice, contract or nda." in page
     # the script ran: the filter bar is shown and counts the cases
@@ -356,6 +356,19 @@ def test_audit_logs_add_the_monitoring_summary(tmp_path: Path, capsys: pytest.Ca
     assert "no alert fired" in section and "<table>" in section and "support-qa@1.0.0" in section
     assert hostile not in html
     assert_self_contained(html)
+
+
+def test_suites_each_on_their_own_model_chart_one_bar_per_suite(tmp_path: Path) -> None:
+    run = write_run(
+        tmp_path / "run",
+        [
+            record("classification", "local/knn", "c1", True),
+            record("extraction", "local/patterns", "c1", False),
+        ],
+    )
+    html = render_report(run)
+    chart = html[html.index("Pass rate by suite</figcaption>") : html.index("Pass rate by model")]
+    assert "n/a" not in chart and "100.0%" in chart and "0.0%" in chart
 
 
 def test_bad_input_is_a_clear_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -239,18 +239,15 @@ def run_charts(summary: dict[str, Any], latencies: dict[str, array[float]]) -> l
     suites = _ordered(g["suite"] for g in groups)
     models = _ordered(g["model"] for g in groups)
     rates = {(g["suite"], g["model"]): g["metrics"].get("pass_rate") for g in groups}
-    charts = [
-        (
-            "Pass rate by suite and model",
-            bar_chart(
-                "Pass rate by suite and model",
-                [Group(suite, tuple(rates.get((suite, m)) for m in models)) for suite in suites],
-                models,
-                _rate,
-                maximum=1.0,
-            ),
-        )
-    ]
+    ran = {suite: [m for m in models if (suite, m) in rates] for suite in suites}
+    if all(len(mine) == 1 for mine in ran.values()):  # each suite on its own model: one bar per suite
+        by_suite = [Group(suite, (rates[(suite, ran[suite][0])],)) for suite in suites]
+        suite_chart = bar_chart("Pass rate by suite", by_suite, ("pass rate",), _rate, maximum=1.0)
+    else:
+        grouped = [Group(suite, tuple(rates.get((suite, m)) for m in models)) for suite in suites]
+        suite_chart = bar_chart("Pass rate by suite and model", grouped, models, _rate, maximum=1.0)
+    one_each = all(len(mine) == 1 for mine in ran.values())
+    charts = [("Pass rate by suite" if one_each else "Pass rate by suite and model", suite_chart)]
     per_model: list[tuple[str, float | None, float | None]] = []
     for model in models:
         mine = [g for g in groups if g["model"] == model]
