@@ -244,13 +244,13 @@ def test_bad_inputs_are_messages_not_tracebacks(repo: Path, tmp_path: Path, cost
     bad = tmp_path / "audit-2025-03-03.jsonl"
     bad.write_text('{"schema_version": 1, "time": "2025-03-03T00:00:00Z"}\nnot json\n{"cut', encoding="utf-8")
     code, output = cost(repo, str(bad))
-    assert code == 1 and f"{bad}:2: not a JSON audit record" in output
+    assert code == 2 and f"{bad}:2: not a JSON audit record" in output
     newer = tmp_path / "newer.jsonl"
     newer.write_text(
         json.dumps({"schema_version": 9, "time": "2025-03-03T00:00:00Z"}) + "\n", encoding="utf-8"
     )
     code, output = cost(repo, str(newer))
-    assert code == 1 and "newer than this llmops-ci reads" in output
+    assert code == 2 and "newer than this llmops-ci reads" in output
     code, output = cost(repo, str(tmp_path / "missing"))
     assert code == 2 and "no such file or directory" in output
     code, output = cost(repo, "--since", "yesterday", str(bad))

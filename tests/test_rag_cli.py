@@ -490,7 +490,7 @@ def test_query_drift_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     broken.parent.mkdir()
     broken.write_text('{"input": []}\n{not json\n{"input": []}\n', encoding="utf-8")
     code, _, err = rag(capsys, root, "drift", str(good), str(broken))
-    assert code == 1 and f"{broken}:2: not a JSON audit record" in err and "Traceback" not in err
+    assert code == 2 and f"{broken}:2: not a JSON audit record" in err and "Traceback" not in err
     empty = tmp_path / "empty"
     empty.mkdir()
     code, _, err = rag(capsys, root, "drift", str(good), str(empty))

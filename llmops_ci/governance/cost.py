@@ -44,9 +44,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from llmops_ci.auditlog import AUDIT_SCHEMA_VERSION, audit_files, read_audit
 from llmops_ci.errors import LlmopsError, UsageError
 from llmops_ci.eval.results import RECORDS_FILE, read_records
-from llmops_ci.runtime.audit import AUDIT_SCHEMA_VERSION, audit_files
 
 GROUPINGS = ("owner", "cost-center", "suite", "model", "label", "artifact")
 PERIODS = ("day", "month")
@@ -247,22 +247,9 @@ def _audit_usage(record: dict[str, Any], where: str) -> Usage:
 
 
 def read_audit_file(path: Path) -> Iterator[Usage]:
-    """One audit JSONL file; a last line cut short by a crash is skipped, any other bad line is an error."""
-    try:
-        lines = path.read_bytes().splitlines(keepends=True)
-    except OSError as error:
-        raise CostError(f"{path}: cannot read: {error.strerror}") from None
-    for number, raw in enumerate(lines, start=1):
-        if not raw.strip():
-            continue
-        try:
-            record = json.loads(raw)
-        except ValueError:
-            if number == len(lines) and not raw.endswith(b"\n"):
-                return
-            raise CostError(f"{path}:{number}: not a JSON audit record") from None
-        if not isinstance(record, dict):
-            raise CostError(f"{path}:{number}: not a JSON audit record")
+    """One audit JSONL file (:func:`llmops_ci.runtime.audit.read_audit`: a last line cut short by a crash is
+    skipped, any other bad line is an error naming file:line)."""
+    for number, record in read_audit(path):
         yield _audit_usage(record, f"{path}:{number}")
 
 

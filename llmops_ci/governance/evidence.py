@@ -19,10 +19,10 @@ import yaml
 
 from llmops_ci.artifacts.loader import find_root, load_graph, load_project
 from llmops_ci.artifacts.model import Artifact, Graph
+from llmops_ci.auditlog import audit_files
 from llmops_ci.errors import UsageError
 from llmops_ci.release.git import Git, TagInfo
 from llmops_ci.release.tags import PROMOTION_TAG, RELEASE_KINDS, RELEASE_TAG, data_of
-from llmops_ci.runtime.audit import audit_files
 
 
 @dataclass(frozen=True)

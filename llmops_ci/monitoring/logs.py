@@ -14,25 +14,17 @@ date-time (``2026-11-01T12:00:00Z``; no zone means UTC) or a duration back from 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from llmops_ci.errors import EXIT_USAGE, LlmopsError, UsageError
-from llmops_ci.runtime.audit import AUDIT_SCHEMA_VERSION, audit_files
+from llmops_ci.auditlog import AuditReadError, audit_files, read_audit
+from llmops_ci.errors import UsageError
 
 _DURATION = re.compile(r"^(\d+)\s*([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-
-
-class AuditReadError(LlmopsError):
-    """An audit file that cannot be read, or a record that is not one. Exit 2, like a usage error: a
-    scheduled workflow must tell "the logs could not be read" from "an alert fired" (exit 1)."""
-
-    exit_code = EXIT_USAGE
 
 
 @dataclass(frozen=True)
@@ -95,27 +87,7 @@ def log_files(paths: Sequence[Path]) -> list[Path]:
 
 
 def _read_file(path: Path) -> Iterator[Call]:
-    try:
-        lines = path.read_bytes().splitlines()
-    except OSError as error:
-        raise AuditReadError(f"{path}: cannot read: {error.strerror}") from None
-    for number, raw in enumerate(lines, start=1):
-        if not raw.strip():
-            continue
-        try:
-            record = json.loads(raw)
-        except ValueError:
-            if number == len(lines):
-                continue  # cut short by a crash mid-write
-            raise AuditReadError(f"{path}:{number}: not a JSON audit record") from None
-        if not isinstance(record, dict):
-            raise AuditReadError(f"{path}:{number}: not a JSON object")
-        version = record.get("schema_version")
-        if isinstance(version, int) and version > AUDIT_SCHEMA_VERSION:
-            raise AuditReadError(
-                f"{path}:{number}: audit schema_version {version} is newer than this llmops-ci reads "
-                f"({AUDIT_SCHEMA_VERSION}): upgrade llmops-ci"
-            )
+    for number, record in read_audit(path):
         yield Call(record, _record_time(record, path, number), path, number)
 
 

@@ -17,7 +17,6 @@ asked in both logs, from the chunk ids each call recorded.
 from __future__ import annotations
 
 import io
-import json
 import re
 import subprocess
 import tarfile
@@ -29,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from llmops_ci.auditlog import read_audit
 from llmops_ci.errors import LlmopsError, UsageError
 from llmops_ci.rag import drift
 from llmops_ci.rag.chunking import chunk_corpus
@@ -185,23 +185,10 @@ def read_queries(path: Path) -> Iterator[tuple[str, list[str] | None]]:
     if not files:
         raise DriftError(f"{path}: no audit-*.jsonl files")
     for file in files:
-        try:
-            lines = file.read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError) as error:
-            raise DriftError(f"{file}: cannot read: {error}") from None
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                if number == len(lines):
-                    continue  # a last line cut by a crash mid-write
-                raise DriftError(f"{file}:{number}: not a JSON audit record") from None
+        for _, record in read_audit(file):
             query = query_of(record)
-            if query is None:
-                continue
-            yield query, (record.get("rag") or {}).get("chunk_ids")
+            if query is not None:
+                yield query, (record.get("rag") or {}).get("chunk_ids")
 
 
 def log_drift(config: PipelineConfig, base: Path, head: Path, embedder: Any = None) -> DriftReport:

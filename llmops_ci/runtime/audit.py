@@ -20,7 +20,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import re
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -28,14 +27,23 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from llmops_ci.auditlog import AUDIT_SCHEMA_VERSION, AuditReadError, audit_files, file_name, read_audit
 from llmops_ci.guardrails.policy import Policy
 
-AUDIT_SCHEMA_VERSION = 1
+__all__ = [
+    "AUDIT_SCHEMA_VERSION",
+    "AuditLog",
+    "AuditReadError",
+    "audit_files",
+    "file_name",
+    "read_audit",
+    "redact",
+]
+
 DEFAULT_DIR = ".llmops/audit"
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 DEFAULT_KEEP_DAYS = 30
 LOCK_NAME = ".audit.lock"
-_FILE = re.compile(r"^audit-(\d{4}-\d{2}-\d{2})(?:\.(\d+))?\.jsonl$")
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
 
 try:
@@ -62,29 +70,6 @@ def redact(text: str, entities: Sequence[str] | None = None) -> str:
     if not text:
         return text
     return _redactor(tuple(entities) if entities is not None else None).check(text, "output").text
-
-
-def file_name(day: dt.date, index: int) -> str:
-    return f"audit-{day.isoformat()}.jsonl" if index == 0 else f"audit-{day.isoformat()}.{index}.jsonl"
-
-
-def audit_files(directory: Path) -> list[tuple[dt.date, int, Path]]:
-    """The audit files of ``directory``, oldest first (by day, then index)."""
-    found = []
-    try:
-        names = os.listdir(directory)
-    except OSError:
-        return []
-    for name in names:
-        match = _FILE.match(name)
-        if match is None:
-            continue
-        try:
-            day = dt.date.fromisoformat(match.group(1))
-        except ValueError:
-            continue
-        found.append((day, int(match.group(2) or 0), directory / name))
-    return sorted(found)
 
 
 class AuditLog:
