@@ -677,3 +677,17 @@ def test_working_tree_load_outside_a_repository_says_where_it_looked(
     monkeypatch.chdir(tmp_path)
     with pytest.raises(PromptLoadError, match=r"no llmops\.yaml in .* or above"):
         load_prompt("classifier")
+
+
+def test_the_audit_log_goes_where_governance_declares_it(tmp_path: Path) -> None:
+    project = LOCAL_PROJECT.replace(
+        "spec:\n", "spec:\n  governance: {audit: {dir: logs/audit, keep_days: 90}}\n", 1
+    )
+    files = {"llmops.yaml": project, "prompts/classifier.yaml": STAGED_PROMPT, "guardrails/pii.yaml": POLICY}
+    root = write_files(tmp_path / "proj", files)
+    prompt = load_prompt("classifier", project=root)
+    assert prompt.complete(document="INVOICE 7").text == "invoice"
+    (written,) = [file for _, _, file in audit_files(root / "logs/audit")]
+    AUDIT_SCHEMA.validate(json.loads(written.read_text(encoding="utf-8").splitlines()[0]))
+    assert not (root / ".llmops/audit").exists()
+    assert prompt.options.audit is not None and prompt.options.audit.keep_days == 90

@@ -26,13 +26,13 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from llmops_ci.artifacts.loader import find_root, load_project
 from llmops_ci.errors import LlmopsError
 from llmops_ci.runtime import lockfile, rollout
 from llmops_ci.runtime.audit import DEFAULT_DIR as DEFAULT_AUDIT_DIR
-from llmops_ci.runtime.audit import AuditLog
+from llmops_ci.runtime.audit import DEFAULT_KEEP_DAYS, AuditLog
 from llmops_ci.runtime.errors import PromptLoadError
 from llmops_ci.runtime.prompt import CallOptions, Prompt, SharedCache
 from llmops_ci.runtime.snapshot import Bundle, commit_snapshot, working_tree_bundle
@@ -227,13 +227,23 @@ def _shared_cache(directory: Path) -> SharedCache:
         return shared
 
 
-def _audit_log(directory: Path) -> AuditLog:
+def _audit_log(directory: Path, keep_days: int | None = DEFAULT_KEEP_DAYS) -> AuditLog:
     directory = directory.resolve()
     with _state:
         log = _audits.get(directory)
         if log is None:
-            log = _audits[directory] = AuditLog(directory)
+            log = _audits[directory] = AuditLog(directory, keep_days=keep_days)
         return log
+
+
+def _configured_audit(project_spec: dict[str, Any]) -> tuple[str | None, int | None]:
+    """llmops.yaml's ``governance.audit`` (``dir``, ``keep_days``), where maturity, cost and monitor look."""
+    governance = project_spec.get("governance")
+    audit = governance.get("audit") if isinstance(governance, dict) else None
+    if not isinstance(audit, dict):
+        return None, DEFAULT_KEEP_DAYS
+    keep = audit.get("keep_days")
+    return audit.get("dir"), int(keep) if isinstance(keep, int) else DEFAULT_KEEP_DAYS
 
 
 def _options(
@@ -255,8 +265,10 @@ def _options(
     if isinstance(audit, AuditLog):
         log = audit
     elif audit is True:
+        declared, keep_days = _configured_audit(bundle.project_spec)
         configured = os.environ.get("LLMOPS_AUDIT_DIR")
-        log = _audit_log(Path(configured) if configured else resolved.base / DEFAULT_AUDIT_DIR)
+        directory = Path(configured) if configured else resolved.base / (declared or DEFAULT_AUDIT_DIR)
+        log = _audit_log(directory, keep_days)
     elif audit:
         log = _audit_log(Path(audit))
     if retries < 0 or timeout <= 0:
