@@ -145,7 +145,7 @@ def test_query_needs_a_name_when_there_are_several_pipelines(
 ) -> None:
     write_files(repo, {"rag/other.yaml": PIPELINE.replace("name: birds", "name: other")})
     code, _, err = rag(capsys, repo, "query", "owl")
-    assert code == 2 and "name the pipeline (RagPipeline artifacts here: birds, other)" in err
+    assert code == 2 and "name the RagPipeline (RagPipeline artifacts here: birds, other)" in err
     assert rag(capsys, repo, "query", "owl", "--pipeline", "other")[0] == 0
     code, _, err = rag(capsys, repo, "query", "owl", "--top-k", "0")
     assert code == 2 and "--top-k" in err
@@ -529,7 +529,7 @@ def test_build_without_any_pipeline(tmp_path: Path, capsys: pytest.CaptureFixtur
     code, _, err = rag(capsys, root, "build")
     assert code == 2 and "no RagPipeline artifacts in this project" in err
     code, _, err = rag(capsys, root, "query", "owl")
-    assert code == 2 and "name the pipeline (RagPipeline artifacts here: none)" in err
+    assert code == 2 and "name the RagPipeline (RagPipeline artifacts here: none)" in err
 
 
 def test_eval_reads_the_cases_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -16,8 +16,9 @@ from types import FrameType
 from typing import Any
 
 from llmops_ci import __version__
-from llmops_ci.artifacts.loader import ProjectConfig, find_root, load_graph, load_project
+from llmops_ci.artifacts.loader import ProjectConfig, load_graph, load_project
 from llmops_ci.artifacts.model import Graph
+from llmops_ci.commands._project import project_root
 from llmops_ci.errors import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK, LlmopsError, UsageError
 from llmops_ci.eval.cache import ResponseCache
 from llmops_ci.eval.guarding import EvalGuards, suite_policy_names
@@ -177,7 +178,7 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 def run(options: EvalOptions) -> int:
     if options.output_format not in FORMATS:
         raise UsageError(f"--format must be one of {', '.join(FORMATS)}")
-    root = options.project.resolve() if options.project else (find_root(Path.cwd()) or Path.cwd().resolve())
+    root = project_root(options.project)
     config = load_project(root)
     if str(config.root) not in sys.path:
         sys.path.insert(0, str(config.root))  # `python` assertions and local models name the repo's modules

@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from llmops_ci.artifacts.digest import artifact_digest, short
-from llmops_ci.artifacts.loader import find_root, load_graph, load_project
+from llmops_ci.artifacts.loader import load_graph, load_project
 from llmops_ci.artifacts.model import Artifact, Graph
-from llmops_ci.artifacts.schemas import did_you_mean
-from llmops_ci.errors import EXIT_FINDINGS, EXIT_OK, LlmopsError, UsageError
+from llmops_ci.commands._project import named_artifact, project_root
+from llmops_ci.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from llmops_ci.finetune.state import TERMINAL, read_state, state_path, write_state
 from llmops_ci.finetune.validate import Validation, validate
 
@@ -30,17 +30,8 @@ FORMATS = ("text", "json")
 
 
 def _open(name: str, project: Path | None) -> tuple[Artifact, Graph]:
-    root = project.resolve() if project else (find_root(Path.cwd()) or Path.cwd().resolve())
-    graph = load_graph(load_project(root))
-    found = {str(a.name): a for a in graph.of_kind("FineTune", valid_only=False, everywhere=True)}
-    finetune = found.get(name)
-    if finetune is None:
-        known = ", ".join(sorted(found)) or "none"
-        raise UsageError(f"no FineTune named {name!r}{did_you_mean(name, found)} (known: {known})")
-    if not finetune.valid:
-        lines = [f"{p.path}:{p.line}:{p.col}: {p.code} {p.message}" for p in finetune.problems]
-        raise LlmopsError("\n".join(lines) + "\nfix the FineTune first (llmops-ci lint)")
-    return finetune, graph
+    graph = load_graph(load_project(project_root(project)))
+    return named_artifact(graph, "FineTune", name), graph
 
 
 def _now() -> str:

@@ -11,10 +11,10 @@ from typing import Any
 
 import click
 
-from llmops_ci.artifacts.loader import ProjectConfig, find_root, load_graph, load_project
+from llmops_ci.artifacts.loader import ProjectConfig, load_graph, load_project
 from llmops_ci.artifacts.model import Artifact, Graph
-from llmops_ci.artifacts.schemas import did_you_mean
-from llmops_ci.errors import EXIT_FINDINGS, EXIT_OK, LlmopsError, UsageError
+from llmops_ci.commands._project import named_artifact, project_root
+from llmops_ci.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from llmops_ci.eval.cases import Case, suite_cases
 from llmops_ci.eval.metrics import METRICS
 from llmops_ci.rag.evaluate import RetrievalReport, retrieval_record
@@ -31,25 +31,11 @@ class Project:
 
     @classmethod
     def open(cls, project: Path | None) -> Project:
-        root = project.resolve() if project else (find_root(Path.cwd()) or Path.cwd().resolve())
-        config = load_project(root)
+        config = load_project(project_root(project))
         return cls(config, load_graph(config))
 
     def pipeline(self, name: str | None) -> PipelineConfig:
-        pipelines = {str(a.name): a for a in self.graph.of_kind("RagPipeline", valid_only=False)}
-        if name is None:
-            if len(pipelines) != 1:
-                known = ", ".join(sorted(pipelines)) or "none"
-                raise UsageError(f"name the pipeline (RagPipeline artifacts here: {known})")
-            name = next(iter(pipelines))
-        artifact = pipelines.get(name)
-        if artifact is None:
-            known = ", ".join(sorted(pipelines)) or "none"
-            raise UsageError(f"no RagPipeline named {name!r}{did_you_mean(name, pipelines)} (known: {known})")
-        if not artifact.valid:
-            lines = [f"{p.path}:{p.line}:{p.col}: {p.code} {p.message}" for p in artifact.problems]
-            raise LlmopsError("\n".join(lines) + "\nfix the pipeline first (llmops-ci lint)")
-        return PipelineConfig.from_artifact(artifact)
+        return PipelineConfig.from_artifact(named_artifact(self.graph, "RagPipeline", name))
 
     def suites(self, pipeline: str, names: Sequence[str] = ()) -> list[Artifact]:
         suites = [
