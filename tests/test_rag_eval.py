@@ -277,3 +277,23 @@ def test_the_offline_default_needs_no_key_and_no_server(
     code, out, err = run_eval(repo, capsys, "--format", "json", "--no-cache")
     assert code == 0, out + err
     assert json.loads(out)["suites"][0]["metrics"]["hit_rate"] == pytest.approx(2 / 3)
+
+
+def test_suites_sharing_a_pipeline_open_its_index_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from llmops_ci.rag import retrieve
+
+    second = suite_yaml().replace("metadata: {name: birds-qa}", "metadata: {name: birds-again}")
+    root = make_repo(tmp_path / "repo", **{"evals/again.yaml": second})
+    opened: list[str] = []
+    real = retrieve.open_retriever
+
+    def counting(config: Any, project_root: Path, **options: Any) -> Any:
+        opened.append(config.name)
+        return real(config, project_root, **options)
+
+    monkeypatch.setattr(retrieve, "open_retriever", counting)
+    _, out, err = run_eval(root, capsys, "--output", str(tmp_path / "run"))
+    assert "birds-again" in out and "birds-qa" in out, out + err
+    assert opened == ["birds"]

@@ -387,6 +387,7 @@ class _Planner:
         self.count = 0  # calls planned
         self.kept: list[Call] | None = []  # None once there are too many to keep (a streamed run)
         self._rag: RagStep | None = None  # the retrieval of the suite being planned
+        self._retrievers: dict[str, Any] = {}  # pipeline name -> its opened Retriever
         self._agent: Any = None  # the Agent of the suite being planned (llmops_ci.agents.task.AgentStep)
 
     def problem(self, artifact: Artifact, path: tuple[str | int, ...], message: str) -> None:
@@ -517,7 +518,10 @@ class _Planner:
             )
             return None
         try:
-            retriever = open_retriever(PipelineConfig.from_artifact(pipeline), self.config.root)
+            retriever = self._retrievers.get(name)
+            if retriever is None:  # several suites may target one pipeline: its index is opened once
+                retriever = open_retriever(PipelineConfig.from_artifact(pipeline), self.config.root)
+                self._retrievers[name] = retriever
         except LlmopsError as error:
             self.problems.append(str(error))
             return None
