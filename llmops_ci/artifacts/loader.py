@@ -13,11 +13,12 @@ from typing import Any
 from llmops_ci.artifacts import schemas
 from llmops_ci.artifacts.model import Artifact, Graph
 from llmops_ci.artifacts.references import link
+from llmops_ci.artifacts.root import PROJECT_FILE as PROJECT_FILE
+from llmops_ci.artifacts.root import find_root as find_root
 from llmops_ci.artifacts.yamlsource import YamlProblem, parse_yaml
 from llmops_ci.errors import ProjectConfigError
 from llmops_ci.findings import Finding, Position
 
-PROJECT_FILE = "llmops.yaml"
 DEFAULT_INCLUDE = ("**/*.yaml", "**/*.yml")
 DEFAULT_EXCLUDE = (
     ".git/**",
@@ -78,17 +79,6 @@ class ProjectConfig:
 
     def excludes_directory(self, relative_dir: str) -> bool:
         return bool(self._exclude.match(f"{relative_dir}/x"))
-
-
-def find_root(start: Path) -> Path | None:
-    """The nearest directory at or above ``start`` holding llmops.yaml."""
-    start = start.resolve()
-    if start.is_file():
-        start = start.parent
-    for directory in (start, *start.parents):
-        if (directory / PROJECT_FILE).is_file():
-            return directory
-    return None
 
 
 def display_path(path: Path, root: Path) -> str:
@@ -161,14 +151,20 @@ def _matcher(patterns: Iterable[str]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{_glob_regex(p.rstrip('/')).pattern})" for p in patterns))
 
 
-def discover(config: ProjectConfig) -> Iterator[Path]:
-    """YAML files under the root that the Project's include globs select and exclude globs do not."""
+def walk(config: ProjectConfig) -> Iterator[tuple[Path, list[str]]]:
+    """Every directory under the root that the exclude globs leave in, with its file names (sorted)."""
     for directory, dirnames, filenames in os.walk(config.root):
         rel_dir = Path(directory).relative_to(config.root).as_posix()
         prefix = "" if rel_dir == "." else rel_dir + "/"
         dirnames[:] = sorted(d for d in dirnames if not config.excludes_directory(prefix + d))
-        for filename in sorted(filenames):
-            path = Path(directory) / filename
+        yield Path(directory), sorted(filenames)
+
+
+def discover(config: ProjectConfig) -> Iterator[Path]:
+    """YAML files under the root that the Project's include globs select and exclude globs do not."""
+    for directory, filenames in walk(config):
+        for filename in filenames:
+            path = directory / filename
             if path.suffix in YAML_SUFFIXES and config.selects(path):
                 yield path
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from llmops_ci.artifacts.loader import find_root
-from llmops_ci.artifacts.model import Artifact, Graph
-from llmops_ci.artifacts.schemas import did_you_mean
+from llmops_ci.artifacts.root import find_root
 from llmops_ci.errors import LlmopsError, UsageError
+
+if TYPE_CHECKING:
+    from llmops_ci.artifacts.model import Artifact, Graph
 
 
 def project_root(project: Path | None) -> Path:
@@ -19,6 +21,8 @@ def project_root(project: Path | None) -> Path:
 def named_artifact(graph: Graph, kind: str, name: str | None) -> Artifact:
     """The schema-valid artifact ``kind``/``name`` (``name`` None: the only one of its kind), else a
     message with the names there are (and a did-you-mean), or with its lint problems."""
+    from llmops_ci.artifacts.schemas import did_you_mean
+
     found = {str(a.name): a for a in graph.of_kind(kind, valid_only=False, everywhere=True)}
     known = ", ".join(sorted(found)) or "none"
     if name is None:

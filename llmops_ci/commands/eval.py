@@ -13,20 +13,21 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llmops_ci import __version__
-from llmops_ci.artifacts.loader import ProjectConfig, load_graph, load_project
-from llmops_ci.artifacts.model import Graph
 from llmops_ci.commands._project import project_root
 from llmops_ci.errors import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK, LlmopsError, UsageError
-from llmops_ci.eval.cache import ResponseCache
-from llmops_ci.eval.guarding import EvalGuards, suite_policy_names
-from llmops_ci.eval.plan import Call, PlanError, RunPlan, SuitePlan, plan_run
-from llmops_ci.eval.results import RecordWriter, Summarizer, read_records, write_summary
-from llmops_ci.eval.runner import Runner, RunOptions
-from llmops_ci.providers.local import register_project as register_local_models
+from llmops_ci.eval import memo
 from llmops_ci.report import eval_text
+
+if TYPE_CHECKING:  # the full path's machinery, imported when a run is not replayed (see memo)
+    from llmops_ci.artifacts.loader import ProjectConfig
+    from llmops_ci.artifacts.model import Graph
+    from llmops_ci.eval.cache import ResponseCache
+    from llmops_ci.eval.guarding import EvalGuards
+    from llmops_ci.eval.plan import Call, RunPlan, SuitePlan
+    from llmops_ci.eval.runner import RunOptions
 
 FORMATS = ("text", "json", "junit")
 
@@ -78,6 +79,8 @@ def _run_id() -> str:
 
 def response_cache(config: ProjectConfig, options: EvalOptions) -> ResponseCache:
     """The response cache a run reads and writes (llmops.yaml cache settings, --cache-dir, --no-cache...)."""
+    from llmops_ci.eval.cache import ResponseCache
+
     cache_spec = config.spec.get("cache", {})
     directory = options.cache_dir or config.root / cache_spec.get("dir", ".llmops/cache")
     enabled = cache_spec.get("enabled", True) and not options.no_cache
@@ -89,6 +92,8 @@ def response_cache(config: ProjectConfig, options: EvalOptions) -> ResponseCache
 def make_run_options(
     config: ProjectConfig, options: EvalOptions, run_id: str, plans: list[SuitePlan]
 ) -> RunOptions:
+    from llmops_ci.eval.runner import RunOptions
+
     defaults = config.defaults
     budgets = [plan.max_cost_usd for plan in plans if plan.max_cost_usd is not None]
     return RunOptions(
@@ -161,6 +166,7 @@ def override_models(graph: Graph, model: str) -> None:
 
 def write_report(path: Path, summary: dict[str, Any], directory: Path) -> None:
     from llmops_ci.atomic import write_atomically
+    from llmops_ci.eval.results import read_records
     from llmops_ci.report import eval_markdown
 
     try:
@@ -179,7 +185,51 @@ def run(options: EvalOptions) -> int:
     if options.output_format not in FORMATS:
         raise UsageError(f"--format must be one of {', '.join(FORMATS)}")
     root = project_root(options.project)
+    invocation = _invocation(root, options)
+    if invocation is not None:
+        found = memo.lookup(root, invocation.key())
+        if found is not None:
+            return _replay(root, found, options)
+    return _run(root, options, invocation)
+
+
+def _invocation(root: Path, options: EvalOptions) -> memo.Invocation | None:
+    """What keys this run's memo; None when the run can neither replay one nor leave one."""
+    if options.no_cache or options.record or options.dry_run:
+        return None
+    return memo.Invocation(root, tuple(options.suites), options.model, options.shard, options.cache_dir)
+
+
+def _replay(root: Path, found: memo.Memo, options: EvalOptions) -> int:
+    run_id = _run_id()
+    directory = options.output or Path(found.default_runs_dir) / run_id
+    _check_fresh(directory)
+    started = _now()
+    facts = {
+        "run_id": run_id,
+        "started_at": started,
+        "git_sha": _git_sha(root),
+        "toolkit_version": __version__,
+        "finished_at": _now(),
+        "results_dir": str(directory),
+    }
+    summary = memo.replay(found, directory, facts)
+    sys.stderr.write(
+        f"llmops-ci: nothing changed since run {found.source_run}: its {found.count} result(s), all from "
+        "the cache, written again without planning (--no-cache or --record to run in full)\n"
+    )
+    return _conclude(summary, directory, options, interrupted=False, over_budget=False, replay_misses=0)
+
+
+def _run(root: Path, options: EvalOptions, invocation: memo.Invocation | None) -> int:
+    from llmops_ci.artifacts.loader import load_graph, load_project, walk
+    from llmops_ci.artifacts.root import PROJECT_FILE
+    from llmops_ci.eval.guarding import EvalGuards
+    from llmops_ci.eval.plan import PlanError, plan_run
+    from llmops_ci.providers.local import register_project as register_local_models
+
     config = load_project(root)
+    before = memo.snapshot(walk(config), config.root / PROJECT_FILE) if invocation is not None else None
     if str(config.root) not in sys.path:
         sys.path.insert(0, str(config.root))  # `python` assertions and local models name the repo's modules
     register_local_models(config)
@@ -211,7 +261,75 @@ def run(options: EvalOptions) -> int:
             f"estimated cost ${estimate['cost_usd']:.4f} exceeds the budget ${budget:.4f} "
             "(max_cost_usd); nothing was run. See --dry-run"
         )
-    return _execute(config, options, run_options, plan, cache, guards)
+    memoize = None
+    if invocation is not None and before is not None and cache.read and cache.write:
+        memoize = _Memoize(invocation, before, config, cache.directory, _policy_files(graph))
+    return _execute(config, options, run_options, plan, cache, guards, memoize)
+
+
+@dataclass
+class _Memoize:
+    """What a run needs to leave a memo when it ends served entirely from the cache."""
+
+    invocation: memo.Invocation
+    before: memo.Snapshot
+    config: ProjectConfig
+    cache_dir: Path
+    policy_files: list[Path]
+
+    def store(self, plan: RunPlan, directory: Path, summary: dict[str, Any], count: int) -> None:
+        from llmops_ci.providers.catalog import litellm_table_path
+
+        if any(suite.rag is not None or suite.runs_user_code for suite in plan.plans):
+            return
+        extra = [path for suite in plan.plans for path, size, mtime in suite.case_files]
+        if any(suite.case_files != _stat_files(suite.case_files) for suite in plan.plans):
+            return  # a cases file changed while the run read it
+        table = litellm_table_path()
+        memo.store(
+            root=self.config.root,
+            key=self.invocation.key(),
+            before=self.before,
+            extra_files=[*extra, *self.policy_files, *([table] if table is not None else [])],
+            cache_dir=self.cache_dir,
+            groups=[suite.name for suite in plan.plans],
+            default_runs_dir=_runs_dir(self.config),
+            results_dir=directory,
+            summary=summary,
+            count=count,
+        )
+
+
+def _policy_files(graph: Graph) -> list[Path]:
+    """The files guardrail checks read (``terms_file``), relative to their policy's directory."""
+    found = []
+    for policy in graph.of_kind("GuardrailPolicy", valid_only=False, everywhere=True):
+        checks = policy.spec.get("checks") if isinstance(policy.spec, dict) else None
+        for check in checks if isinstance(checks, list) else []:
+            name = check.get("terms_file") if isinstance(check, dict) else None
+            if isinstance(name, str) and name:
+                found.append(Path(name) if Path(name).is_absolute() else policy.path.parent / name)
+    return found
+
+
+def _stat_files(files: list[tuple[Path, int, int]]) -> list[tuple[Path, int, int]]:
+    found = []
+    for path, _size, _mtime in files:
+        try:
+            stat = path.stat()
+        except OSError:
+            return []
+        found.append((path, stat.st_size, stat.st_mtime_ns))
+    return found
+
+
+def _runs_dir(config: ProjectConfig) -> Path:
+    return config.root / str(config.spec.get("runs", {}).get("dir", ".llmops/runs"))
+
+
+def _check_fresh(directory: Path) -> None:
+    if (directory / "records.jsonl").is_file():
+        raise UsageError(f"{directory} already holds a run: choose another --output (runs never mix)")
 
 
 def _print_shard(shard: tuple[int, int], plan: RunPlan) -> None:
@@ -221,6 +339,9 @@ def _print_shard(shard: tuple[int, int], plan: RunPlan) -> None:
 
 def _prepare_guardrails(guards: EvalGuards, plan: RunPlan) -> None:
     """Compile every policy the suites run with or assert, before any model call."""
+    from llmops_ci.eval.guarding import suite_policy_names
+    from llmops_ci.eval.plan import PlanError
+
     problems = []
     for suite in plan.plans:
         names = suite_policy_names(suite.suite.spec, suite.target.spec)
@@ -236,13 +357,13 @@ def _execute(
     plan: RunPlan,
     cache: ResponseCache,
     guards: EvalGuards,
+    memoize: _Memoize | None = None,
 ) -> int:
-    directory = (
-        options.output
-        or config.root / config.spec.get("runs", {}).get("dir", ".llmops/runs") / run_options.run_id
-    )
-    if (directory / "records.jsonl").is_file():
-        raise UsageError(f"{directory} already holds a run: choose another --output (runs never mix)")
+    from llmops_ci.eval.results import RecordWriter, Summarizer, write_summary
+    from llmops_ci.eval.runner import Runner
+
+    directory = options.output or _runs_dir(config) / run_options.run_id
+    _check_fresh(directory)
     writer = RecordWriter(directory)
     summarizer = Summarizer()  # running totals: records go to disk as they finish, none stay in memory
     progress = eval_text.Progress(plan.count)
@@ -263,7 +384,7 @@ def _execute(
     runner = Runner(run_options, cache, on_record)
     runner.guards = guards
     previous = signal.signal(signal.SIGTERM, _interrupt)
-    interrupted = False
+    interrupted = served_whole = False
     try:
         # calls the cache answers are recorded as they come, without an event loop; the first one it
         # cannot answer starts the loop, whose workers take the rest
@@ -273,6 +394,8 @@ def _execute(
             import asyncio
 
             asyncio.run(runner.run(itertools.chain((first,), to_call)))
+        else:
+            served_whole = True
     except KeyboardInterrupt:
         interrupted = True
     finally:
@@ -291,22 +414,51 @@ def _execute(
         },
     )
     write_summary(directory, summary)
+    if memoize is not None and served_whole and complete and runner.calls_made == 0:
+        memoize.store(plan, directory, summary, summarizer.count)
+    return _conclude(
+        summary,
+        directory,
+        options,
+        interrupted=interrupted,
+        over_budget=runner.over_budget,
+        replay_misses=len(runner.replay_misses),
+        spent_usd=runner.spent_usd,
+        kept=summarizer.count,
+        planned=plan.count,
+    )
+
+
+def _conclude(
+    summary: dict[str, Any],
+    directory: Path,
+    options: EvalOptions,
+    *,
+    interrupted: bool,
+    over_budget: bool,
+    replay_misses: int,
+    spent_usd: float = 0.0,
+    kept: int = 0,
+    planned: int | None = None,
+) -> int:
+    """Print the run (text, json or junit), write its report, and choose the exit status."""
+    from llmops_ci.eval.results import read_records
+
     # only JUnit lists every record: read them back from records.jsonl (a run directory holds one run)
     records = list(read_records(directory)) if options.output_format == "junit" else []
     eval_text.emit(summary, options.output_format, records)
     if options.report is not None:
         write_report(options.report, summary, directory)
     if interrupted:
-        sys.stderr.write(
-            f"llmops-ci: interrupted; {summarizer.count} of {plan.count} results kept in {directory}\n"
-        )
+        sys.stderr.write(f"llmops-ci: interrupted; {kept} of {planned} results kept in {directory}\n")
         return EXIT_INTERRUPTED
-    if runner.over_budget:
-        sys.stderr.write(f"llmops-ci: stopped: spent ${runner.spent_usd:.4f}, over the budget\n")
-    if runner.replay_misses:
-        sys.stderr.write(f"llmops-ci: --replay: {len(runner.replay_misses)} request(s) not in the cache\n")
+    if over_budget:
+        sys.stderr.write(f"llmops-ci: stopped: spent ${spent_usd:.4f}, over the budget\n")
+    if replay_misses:
+        sys.stderr.write(f"llmops-ci: --replay: {replay_misses} request(s) not in the cache\n")
         return EXIT_FINDINGS
-    if options.shard is not None and plan.count == 0 and complete:
+    cases = sum(suite.get("cases", 0) for suite in summary.get("suites", []))
+    if options.shard is not None and cases == 0 and summary.get("complete"):
         sys.stderr.write(f"llmops-ci: shard {options.shard[0]}/{options.shard[1]} holds no cases\n")
         return EXIT_OK
     return EXIT_OK if summary["passed"] else EXIT_FINDINGS

@@ -84,6 +84,9 @@ class SuitePlan:
     rag: RagStep | None = None
     #: a suite targeting an Agent (llmops_ci.agents.task.AgentStep; ``target`` is then its system prompt)
     agent: Any = None
+    #: some case runs the project's own code (a ``python`` assertion): its verdicts may change without
+    #: any file the run reads changing, so the run is never replayed (see llmops_ci.eval.memo)
+    runs_user_code: bool = False
 
     @property
     def name(self) -> str:
@@ -571,6 +574,8 @@ class _Planner:
 
         kind = base_type(str(assertion.get("type", "")))
         where = f"{origin}: assertion {assertion.get('type')!r}"
+        if kind == "python":
+            plan.runs_user_code = True
         if kind not in ASSERTION_TYPES:
             self.problems.append(f"{where}: unknown type{did_you_mean(kind, ASSERTION_TYPES)}")
             return

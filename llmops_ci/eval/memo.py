@@ -1,0 +1,311 @@
+"""Replay of an unchanged run: when nothing a run depends on has changed since the last run that the cache
+answered whole, its results are written again (with this run's id and git sha) instead of being made again.
+
+A run served entirely from the response cache is a pure function of the project's files, the cache's
+entries, the invocation and this llmops-ci: the same requests find the same responses and deterministic
+checks give the same verdicts. Such a run leaves a memo (``.llmops/memo/<key>.jsonl``): its records and
+summary plus a manifest of what they came from, so the next identical invocation checks the manifest
+(lists a few directories, digests a few files) instead of loading the graph, planning and checking every
+case again.
+
+The key covers the invocation (project root, suites, ``--model``, ``--shard``, ``--cache-dir``) and this
+llmops-ci (version, and the size and mtime of every file of the package, so an edited checkout never replays
+an older build's verdicts) and Python. The manifest covers:
+
+- every directory the loader walks, by what it holds (a new subdirectory or YAML file there is a miss;
+  other new files are not), and by content digest every YAML file there, ``llmops.yaml``, every cases
+  file and every guardrail ``terms_file`` (a checkout that rewrites a file with the same bytes still
+  hits; no mtime of the project's files is trusted);
+- the response cache: the listing of each suite's pack directory and of the cache's top directory
+  (``--record``, a merge or a cleared cache all change them);
+- litellm's price table (costs are computed from it).
+
+Never memoized: runs that made a model call or met a miss, interrupted or incomplete runs, runs over
+budget, suites that target a RagPipeline (their corpus is outside the manifest) or run ``python``
+assertions (user code), and ``--no-cache``/``--record``/``--dry-run`` invocations.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+MEMO_FORMAT = 1
+MEMO_DIR = Path(".llmops") / "memo"
+KEEP_MEMOS = 8  # the newest memos kept per project (one per distinct invocation)
+YAML_SUFFIXES = (".yaml", ".yml")
+#: record fragments that differ between two runs of the same calls; stored with these placeholders
+_RUN_ID_HOLE = b'"run_id": "@@llmops-ci:run_id@@"'
+_GIT_SHA_HOLE = b'"git_sha": "@@llmops-ci:git_sha@@"'
+#: summary fields that describe the run, not its results
+RUN_FACTS = ("run_id", "started_at", "finished_at", "git_sha", "results_dir", "toolkit_version")
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """What, besides the files, decides a run's records."""
+
+    root: Path
+    suites: Sequence[str]
+    model: str | None
+    shard: tuple[int, int] | None
+    cache_dir: Path | None
+
+    def key(self) -> str:
+        from llmops_ci import __version__
+
+        payload = {
+            "format": MEMO_FORMAT,
+            "toolkit": __version__,
+            "package": _package_stamp(),
+            "python": sys.version,
+            "root": str(self.root),
+            "suites": list(self.suites),
+            "model": self.model,
+            "shard": list(self.shard) if self.shard else None,
+            "cache_dir": str(self.cache_dir.resolve()) if self.cache_dir else None,
+        }
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def memo_path(root: Path, key: str) -> Path:
+    return root / MEMO_DIR / f"{key}.jsonl"
+
+
+def _package_stamp() -> str:
+    """Size and mtime of every file of this llmops-ci (a stat each, no reads)."""
+    package = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    for directory, dirnames, filenames in os.walk(package):
+        dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+        for name in sorted(filenames):
+            try:
+                stat = os.stat(os.path.join(directory, name))
+            except OSError:
+                continue
+            digest.update(f"{directory}/{name}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+# --- the manifest -----------------------------------------------------------------------------------
+
+
+def _file_entry(path: Path) -> list[Any] | None:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    return [str(path), len(data), hashlib.sha256(data).hexdigest()]
+
+
+def _relevant_names(directory: Path) -> list[str] | None:
+    """What in a directory could change the graph: its subdirectories and its YAML files."""
+    try:
+        with os.scandir(directory) as entries:
+            return sorted(
+                entry.name
+                for entry in entries
+                if entry.name.endswith(YAML_SUFFIXES) or entry.is_dir(follow_symlinks=True)
+            )
+    except OSError:
+        return None
+
+
+def _listing(directory: Path) -> list[str]:
+    try:
+        return sorted(os.listdir(directory))
+    except OSError:
+        return []
+
+
+@dataclass
+class Snapshot:
+    """The project's walked directories (what each holds) and YAML files (their content), taken before a
+    run loads them. Compared by listing and by content, never by mtime: a file rewritten within the
+    filesystem's timestamp granularity must not pass for unchanged."""
+
+    dirs: list[list[Any]]
+    files: list[list[Any]]
+
+    def holds(self) -> bool:
+        return _dirs_hold(self.dirs) and _files_hold(self.files)
+
+
+def snapshot(walked: Iterable[tuple[Path, list[str]]], project_file: Path) -> Snapshot:
+    """``walked``: the loader's walk of the project (directory, file names)."""
+    dirs: list[list[Any]] = []
+    files: list[list[Any]] = []
+    for directory, filenames in walked:
+        dirs.append([str(directory), _relevant_names(directory)])
+        for name in filenames:
+            if name.endswith(YAML_SUFFIXES):
+                entry = _file_entry(directory / name)
+                if entry is not None:
+                    files.append(entry)
+    if project_file.is_file() and not any(entry[0] == str(project_file) for entry in files):
+        entry = _file_entry(project_file)
+        if entry is not None:
+            files.append(entry)
+    return Snapshot(dirs, files)
+
+
+def _dirs_hold(dirs: list[list[Any]]) -> bool:
+    return all(_relevant_names(Path(path)) == names for path, names in dirs)
+
+
+def _files_hold(files: list[list[Any]]) -> bool:
+    for path, size, digest in files:
+        try:
+            if os.stat(path).st_size != size:
+                return False
+            if hashlib.sha256(Path(path).read_bytes()).hexdigest() != digest:
+                return False
+        except OSError:
+            return False
+    return True
+
+
+def _cache_listings(cache_dir: Path, groups: Iterable[str]) -> list[list[Any]]:
+    from llmops_ci.eval.cache import PACKS_DIR, group_dir_name
+
+    listings = [[str(cache_dir), _listing(cache_dir)]]
+    for group in sorted(set(groups)):
+        directory = cache_dir / PACKS_DIR / group_dir_name(group)
+        listings.append([str(directory), _listing(directory)])
+    return listings
+
+
+def _listings_hold(listings: list[list[Any]]) -> bool:
+    return all(_listing(Path(directory)) == names for directory, names in listings)
+
+
+# --- storing and replaying ----------------------------------------------------------------------------
+
+
+@dataclass
+class Memo:
+    source_run: str
+    default_runs_dir: str
+    summary: dict[str, Any]
+    records: bytes  # with the run id and git sha holes
+    count: int
+
+
+def store(
+    *,
+    root: Path,
+    key: str,
+    before: Snapshot,
+    extra_files: Iterable[Path],
+    cache_dir: Path,
+    groups: Iterable[str],
+    default_runs_dir: Path,
+    results_dir: Path,
+    summary: dict[str, Any],
+    count: int,
+) -> bool:
+    """Memoize a finished run (its records read back from ``results_dir``). False, and nothing written,
+    when the project changed while it ran or its records do not read back as expected."""
+    from llmops_ci.atomic import write_atomically
+    from llmops_ci.eval.results import RECORDS_FILE
+
+    if not before.holds():
+        return False  # edited during the run: its results may not match the files
+    files = [entry for path in extra_files if (entry := _file_entry(path)) is not None]
+    try:
+        records = (results_dir / RECORDS_FILE).read_bytes()
+    except OSError:
+        return False
+    holed = _holes(records, str(summary.get("run_id")), summary.get("git_sha"))
+    if holed is None or holed.count(b"\n") != count:
+        return False
+    manifest = {
+        "format": MEMO_FORMAT,
+        "key": key,
+        "run_id": summary.get("run_id"),
+        "default_runs_dir": str(default_runs_dir),
+        "count": count,
+        "dirs": before.dirs,
+        "files": before.files + files,
+        "listings": _cache_listings(cache_dir, groups),
+    }
+    path = memo_path(root, key)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        header = json.dumps(manifest, ensure_ascii=False) + "\n" + json.dumps(summary, ensure_ascii=False)
+        write_atomically(path, header.encode() + b"\n" + holed)
+    except OSError:
+        return False
+    _prune(path.parent)
+    return True
+
+
+def _holes(records: bytes, run_id: str, git_sha: str | None) -> bytes | None:
+    run_fragment = b'"run_id": ' + json.dumps(run_id).encode()
+    sha_fragment = b'"git_sha": ' + json.dumps(git_sha).encode()
+    count = records.count(b"\n")
+    if records.count(run_fragment) != count or records.count(sha_fragment) != count:
+        return None  # not one of each per record: not safe to patch
+    return records.replace(run_fragment, _RUN_ID_HOLE).replace(sha_fragment, _GIT_SHA_HOLE)
+
+
+def _prune(directory: Path) -> None:
+    try:
+        memos = sorted(directory.glob("*.jsonl"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+        for old in memos[KEEP_MEMOS:]:
+            old.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
+def lookup(root: Path, key: str) -> Memo | None:
+    """The memo of this invocation when everything it depends on is as it was; else None."""
+    try:
+        data = memo_path(root, key).read_bytes()
+    except OSError:
+        return None
+    first = data.find(b"\n")
+    second = data.find(b"\n", first + 1)
+    if first < 0 or second < 0:
+        return None
+    try:
+        manifest = json.loads(data[:first])
+        summary = json.loads(data[first + 1 : second])
+        if manifest.get("format") != MEMO_FORMAT or manifest.get("key") != key:
+            return None
+        if not (
+            _dirs_hold(manifest["dirs"])
+            and _files_hold(manifest["files"])
+            and _listings_hold(manifest["listings"])
+        ):
+            return None
+        records = data[second + 1 :]
+        if records.count(b"\n") != manifest["count"]:
+            return None
+        return Memo(
+            str(manifest["run_id"]), str(manifest["default_runs_dir"]), summary, records, manifest["count"]
+        )
+    except (ValueError, KeyError, TypeError):
+        return None  # a damaged memo is only a miss
+
+
+def replay(memo: Memo, directory: Path, run_facts: dict[str, Any]) -> dict[str, Any]:
+    """Write the memo's records into ``directory`` for this run; return its summary."""
+    from llmops_ci.eval.results import RECORDS_FILE, write_summary
+
+    run_fragment = b'"run_id": ' + json.dumps(run_facts["run_id"]).encode()
+    sha_fragment = b'"git_sha": ' + json.dumps(run_facts.get("git_sha")).encode()
+    records = memo.records.replace(_RUN_ID_HOLE, run_fragment).replace(_GIT_SHA_HOLE, sha_fragment)
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / RECORDS_FILE, "xb") as handle:
+        handle.write(records)
+    summary = dict(memo.summary)  # in the order a run writes it, with this run's facts
+    summary.update({name: run_facts[name] for name in RUN_FACTS if name in run_facts})
+    write_summary(directory, summary)
+    return summary

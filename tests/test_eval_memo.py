@@ -1,0 +1,289 @@
+"""A rerun that nothing changed is replayed from the last fully cached run (llmops_ci.eval.memo): the same
+records and summary with this run's id and git sha, no planning, no request; any change it depends on
+(files, directories, cache, invocation) runs it in full again."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from llmops_ci.cli import main
+from tests.conftest import PROJECT, write_files
+from tests.fakes.openai_server import OpenAIServer
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL = "openai/gpt-4o-mini-2024-07-18"
+REPLAYED = "nothing changed since run"
+
+PROMPT = """\
+apiVersion: llmops-ci/v1
+kind: Prompt
+metadata: {name: classifier}
+spec:
+  model: {id: openai/gpt-4o-mini-2024-07-18, params: {temperature: 0, max_tokens: 20}}
+  inputs: {type: object, required: [document], properties: {document: {type: string}}}
+  messages:
+    - {role: system, content: "Classify the document: invoice, contract or nda."}
+    - {role: user, content: "{{ document }}"}
+"""
+
+CASES = """\
+{"id": "inv-1", "vars": {"document": "INVOICE #1 total 10 EUR"}, "assert": [{"type": "equals", "value": "invoice"}]}
+{"id": "con-1", "vars": {"document": "CONTRACT between A and B"}, "assert": [{"type": "equals", "value": "contract"}]}
+{"id": "nda-1", "vars": {"document": "NDA: mutual"}, "assert": [{"type": "contains", "value": "nda"}]}
+"""
+
+
+def suite(api_base: str, name: str = "classifier-regression", extra: str = "") -> str:
+    return f"""\
+apiVersion: llmops-ci/v1
+kind: EvalSuite
+metadata: {{name: {name}}}
+spec:
+  target: {{prompt: classifier}}
+  models: [{{id: {MODEL}, api_base: "{api_base}"}}]
+  cases_file: cases/classifier.jsonl
+{extra}"""
+
+
+@pytest.fixture(autouse=True)
+def _api_key(monkeypatch: pytest.MonkeyPatch, openai_server: OpenAIServer) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
+    monkeypatch.setenv("OPENAI_BASE_URL", openai_server.base_url)  # --model names no api_base
+
+
+@pytest.fixture
+def repo(tmp_path: Path, openai_server: OpenAIServer) -> Path:
+    openai_server.reply(r"INVOICE", "invoice")
+    openai_server.reply(r"CONTRACT", "contract")
+    openai_server.reply(r"NDA", "nda")
+    return write_files(
+        tmp_path / "repo",
+        {
+            "llmops.yaml": PROJECT,
+            "prompts/classifier.yaml": PROMPT,
+            "evals/classifier.yaml": suite(openai_server.base_url),
+            "evals/cases/classifier.jsonl": CASES,
+        },
+    )
+
+
+class Runs:
+    """Runs ``eval`` in this process, each into its own results directory."""
+
+    def __init__(self, repo: Path, out: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        self.repo, self.out, self.capsys, self.count = repo, out, capsys, 0
+        self.stdout = ""
+
+    def __call__(self, *args: str) -> tuple[int, Path, str]:
+        self.count += 1
+        directory = self.out / f"run{self.count}"
+        code = main(["eval", "--project", str(self.repo), "--output", str(directory), *args])
+        captured = self.capsys.readouterr()
+        self.stdout = captured.out
+        return code, directory, captured.err
+
+
+@pytest.fixture
+def runs(repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Runs:
+    return Runs(repo, tmp_path / "out", capsys)
+
+
+def records_of(directory: Path) -> list[dict[str, Any]]:
+    lines = (directory / "records.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines]
+
+
+def without(record: dict[str, Any], *names: str) -> dict[str, Any]:
+    return {key: value for key, value in record.items() if key not in names}
+
+
+def warm(runs: Runs, openai_server: OpenAIServer, *args: str) -> Path:
+    """A first run (calls the model) and a second (served from the cache: leaves the memo)."""
+    code, _, err = runs(*args)
+    assert code == 0, err
+    code, directory, err = runs(*args)
+    assert code == 0 and REPLAYED not in err, err
+    return directory
+
+
+def test_an_unchanged_rerun_is_replayed_with_the_same_results(
+    runs: Runs, openai_server: OpenAIServer, repo: Path
+) -> None:
+    cached = warm(runs, openai_server)
+    assert openai_server.request_count == 3
+    code, replayed, err = runs()
+    assert code == 0 and REPLAYED in err and "3 result(s)" in err
+    assert openai_server.request_count == 3
+    before, after = records_of(cached), records_of(replayed)
+    assert [without(r, "run_id") for r in before] == [without(r, "run_id") for r in after]
+    summary = json.loads((replayed / "summary.json").read_text(encoding="utf-8"))
+    assert {r["run_id"] for r in after} == {summary["run_id"]} != {before[0]["run_id"]}
+    assert summary["results_dir"] == str(replayed) and summary["model_calls"] == 0
+    old = json.loads((cached / "summary.json").read_text(encoding="utf-8"))
+    facts = ("run_id", "started_at", "finished_at", "results_dir")
+    assert without(old, *facts) == without(summary, *facts) and list(old) == list(summary)
+    schema = json.loads((ROOT / "schemas/results.schema.json").read_text(encoding="utf-8"))
+    validator = Draft202012Validator(schema)
+    for document in (*after, summary):
+        assert not list(validator.iter_errors(document))
+
+
+def test_a_replay_neither_plans_nor_loads_the_schemas(repo: Path, openai_server: OpenAIServer) -> None:
+    env = {**os.environ, "OPENAI_API_KEY": "sk-test"}
+    probe = (
+        "import sys; from llmops_ci.cli import main; code = main(sys.argv[1:]); "
+        "print('LOADED', sorted(m for m in ('litellm', 'jsonschema', 'jinja2', 'llmops_ci.eval.plan') "
+        "if m in sys.modules), file=sys.stderr); sys.exit(code)"
+    )
+    command = [sys.executable, "-c", probe, "eval", "--project", str(repo), "--format", "json"]
+    outputs = [subprocess.run(command, capture_output=True, text=True, env=env, check=False) for _ in range(3)]
+    assert [o.returncode for o in outputs] == [0, 0, 0], outputs[-1].stderr
+    assert REPLAYED in outputs[2].stderr and "LOADED []" in outputs[2].stderr
+    assert json.loads(outputs[2].stdout)["passed"] is True and openai_server.request_count == 3
+
+
+@pytest.mark.parametrize(
+    ("change", "replayed"),
+    [
+        ("edit a cases file", False),
+        ("rewrite a cases file with the same bytes", True),
+        ("edit the prompt", False),
+        ("edit llmops.yaml", False),
+        ("add a suite", False),
+        ("add a YAML file that is no artifact", False),
+        ("add a subdirectory", False),
+        ("add a text file", True),
+        ("clear the cache", False),
+        ("another --model", False),
+        ("another suite selection", False),
+        ("a damaged memo", False),
+    ],
+)
+def test_what_a_replay_depends_on(
+    runs: Runs, openai_server: OpenAIServer, repo: Path, change: str, replayed: bool
+) -> None:
+    warm(runs, openai_server)
+    args: list[str] = []
+    if change == "edit a cases file":
+        path = repo / "evals/cases/classifier.jsonl"
+        path.write_text(CASES.replace('"contains", "value": "nda"', '"contains", "value": "NDA"'), "utf-8")
+    elif change == "rewrite a cases file with the same bytes":
+        (repo / "evals/cases/classifier.jsonl").write_text(CASES, encoding="utf-8")
+    elif change == "edit the prompt":
+        (repo / "prompts/classifier.yaml").write_text(PROMPT.replace("nda.", "nda!"), encoding="utf-8")
+    elif change == "edit llmops.yaml":
+        (repo / "llmops.yaml").write_text(PROJECT.replace("spec: {}", "spec: {defaults: {}}"), "utf-8")
+    elif change == "add a suite":
+        (repo / "evals/second.yaml").write_text(suite(openai_server.base_url, "second"), "utf-8")
+    elif change == "add a YAML file that is no artifact":
+        (repo / "prompts/notes.yaml").write_text("just: data\n", encoding="utf-8")
+    elif change == "add a subdirectory":
+        (repo / "evals/more").mkdir()
+    elif change == "add a text file":
+        (repo / "prompts/README.md").write_text("# prompts\n", encoding="utf-8")
+    elif change == "clear the cache":
+        subprocess.run(["rm", "-rf", str(repo / ".llmops/cache")], check=True)
+    elif change == "another --model":
+        args = ["--model", "openai/gpt-4o-mini"]
+    elif change == "another suite selection":
+        args = ["classifier-regression"]
+    elif change == "a damaged memo":
+        for memo in (repo / ".llmops/memo").glob("*.jsonl"):
+            memo.write_bytes(memo.read_bytes()[:-40])
+    requests = openai_server.request_count
+    code, directory, err = runs(*args)
+    assert (REPLAYED in err) is replayed, err
+    if change == "edit a cases file":
+        assert code == 1 and [r["passed"] for r in records_of(directory)] == [True, True, False]
+    elif change == "clear the cache":
+        assert openai_server.request_count == requests + 3  # the calls are made again
+    elif change == "add a suite":
+        assert {r["suite"] for r in records_of(directory)} == {"classifier-regression", "second"}
+    else:
+        assert code == 0, err
+    if not replayed and openai_server.request_count == requests:
+        assert REPLAYED in runs(*args)[2]  # that run left the memo for the next one
+
+
+def test_a_refreshed_cache_is_not_replayed(runs: Runs, openai_server: OpenAIServer) -> None:
+    warm(runs, openai_server)
+    openai_server.reset()
+    openai_server.reply(r".", "contract")
+    assert runs("--record")[0] == 1  # the refreshed answers fail two cases
+    code, directory, err = runs()
+    assert REPLAYED not in err and code == 1
+    assert [r["output"] for r in records_of(directory)] == ["contract"] * 3
+
+
+def test_the_replayed_records_carry_this_commit(
+    runs: Runs, openai_server: OpenAIServer, repo: Path
+) -> None:
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "llmops.yaml", "prompts", "evals"], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "one"], check=True)
+    warm(runs, openai_server)
+    subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "two"], check=True)
+    head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout
+    code, directory, err = runs()
+    assert code == 0 and REPLAYED in err
+    assert {r["lineage"]["git_sha"] for r in records_of(directory)} == {head.strip()}
+    summary = json.loads((directory / "summary.json").read_text(encoding="utf-8"))
+    assert summary["git_sha"] == head.strip()
+
+
+def test_python_assertions_are_never_replayed(
+    runs: Runs, openai_server: OpenAIServer, repo: Path
+) -> None:
+    (repo / "checks.py").write_text("def check(output, context):\n    return True\n", encoding="utf-8")
+    extra = "  defaults:\n    assert: [{type: python, function: 'checks:check'}]\n"
+    (repo / "evals/classifier.yaml").write_text(suite(openai_server.base_url, extra=extra), "utf-8")
+    sys.modules.pop("checks", None)
+    try:
+        warm(runs, openai_server)
+        code, _, err = runs()
+    finally:
+        sys.modules.pop("checks", None)
+    assert code == 0 and REPLAYED not in err
+    assert not list((repo / ".llmops/memo").glob("*.jsonl"))
+
+
+def test_a_terms_file_change_is_seen(runs: Runs, openai_server: OpenAIServer, repo: Path) -> None:
+    policy = """\
+apiVersion: llmops-ci/v1
+kind: GuardrailPolicy
+metadata: {name: words}
+spec:
+  checks:
+    - {id: banned, type: denylist, scopes: {output: block}, terms_file: banned.txt}
+"""
+    write_files(repo, {"guardrails/words.yaml": policy, "guardrails/banned.txt": "forbidden\n"})
+    extra = "  guardrails: [words]\n"
+    (repo / "evals/classifier.yaml").write_text(suite(openai_server.base_url, extra=extra), "utf-8")
+    warm(runs, openai_server)
+    assert REPLAYED in runs()[2]
+    (repo / "guardrails/banned.txt").write_text("invoice\n", encoding="utf-8")
+    code, directory, err = runs()
+    assert REPLAYED not in err and code == 1
+    assert records_of(directory)[0]["blocked"] == "output"
+
+
+def test_replay_writes_junit_and_the_report_and_keeps_runs_apart(
+    runs: Runs, openai_server: OpenAIServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    warm(runs, openai_server)
+    report = tmp_path / "report.md"
+    code, directory, err = runs("--format", "junit", "--report", str(report))
+    assert code == 0 and REPLAYED in err
+    assert runs.stdout.startswith("<?xml") and 'tests="3"' in runs.stdout
+    assert "classifier-regression" in report.read_text(encoding="utf-8")
+    again = main(["eval", "--project", str(runs.repo), "--output", str(directory)])
+    assert again == 2 and "already holds a run" in capsys.readouterr().err
