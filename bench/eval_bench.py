@@ -489,6 +489,26 @@ class Bench:
         ok = ratio <= LIMIT_GOAL
         verdict = self.verdict("limit", ok)
         print(f"  wall / bound = {ratio:.3f} (goal <= {LIMIT_GOAL}, start-up included): {verdict}")
+        imports = [self.litellm_import() for _ in range(3)]
+        alone = median(imports)
+        print(
+            f"  for scale: litellm's import as the eval pays it (litellm_module(), after the eval's own "
+            f"modules) takes {alone:.2f} s [{min(imports):.2f}-{max(imports):.2f}] here, {alone / bound:.1%} "
+            f"of the bound; the rest of the wall is {(measured.wall - alone) / bound:.3f} x the bound"
+        )
+
+    def litellm_import(self) -> float:
+        """Seconds ``litellm_module()`` takes in a process that has imported what ``eval`` imports first."""
+        code = (
+            "import time; from llmops_ci.commands import eval; from llmops_ci.eval import plan, runner; "
+            "from llmops_ci.providers import litellm_provider; import asyncio; "
+            "started = time.perf_counter(); litellm_provider.litellm_module(); "
+            "print(time.perf_counter() - started)"
+        )
+        measured = measure([sys.executable, "-c", code], cwd=self.work, env=self.env)
+        if measured.returncode != 0:
+            raise SetupError(f"import litellm failed:\n{measured.stderr[-3000:]}")
+        return float(measured.stdout.strip())
 
     def cached(self, count: int, concurrency: int = 50) -> None:
         print(
