@@ -108,9 +108,9 @@ def _skip_response_cost() -> None:
         from litellm.litellm_core_utils.litellm_logging import Logging
     except ImportError:  # a litellm without this class: nothing to skip
         return
-    original = Logging.response_cost_calculator
-    if getattr(original, "__llmops_ci__", False):
-        return
+    original = getattr(Logging, "response_cost_calculator", None)
+    if original is None or getattr(original, "__llmops_ci__", False):
+        return  # a litellm that prices elsewhere (older ones), or already wrapped
 
     @functools.wraps(original)
     def response_cost_calculator(self: Any, *args: Any, **kwargs: Any) -> Any:
