@@ -18,6 +18,8 @@ from llmops_ci.report.html.view import KINDS, MAX_CASES, Report, Section, build,
 TEMPLATE = "report.html.j2"
 #: characters of one text (output, message, chunk, vars) shown; the rest is in records.jsonl or the cache
 CLIP_CHARS = 20_000
+#: characters of one tool call's arguments, error or result in an agent transcript
+TOOL_CLIP_CHARS = 2_000
 #: flips listed per suite x model and direction in the comparison (all of them are in the drill-down)
 FLIPS_LISTED = 25
 
@@ -81,6 +83,7 @@ def render(report: Report) -> str:
             version=__version__,
             flips_listed=FLIPS_LISTED,
             kinds=KINDS,
+            tool_chars=TOOL_CLIP_CHARS,
         )
     )
 

@@ -8,7 +8,11 @@
   output, assertions, guardrail findings and retrieved chunks. The places are shared out fairly between
   the kinds of record that need a look (flips to fail, errors, other failures, flips to pass), listed in
   that order, and passes fill what is left; the records left out are counted by kind, so a 10,000-case
-  run stays a light page.
+  run stays a light page;
+- agent suites: a table of the registry's agent metrics per suite x model with a tally of how the tasks
+  stopped, and in every agent record of the drill-down its transcript (each tool call's step, name,
+  arguments as compact JSON, validity or the reason it was invalid, the tool's result; how the task
+  stopped), the output being the final answer.
 """
 
 from __future__ import annotations
@@ -26,6 +30,14 @@ from markupsafe import Markup
 
 from llmops_ci.errors import UsageError
 from llmops_ci.eval.results import SCHEMA_VERSION, SUMMARY_FILE, percentile, read_records, summarize
+from llmops_ci.report.eval_markdown import (
+    AGENT_METRICS,
+    call_count,
+    compact_json,
+    is_agent_group,
+    stop_tally,
+    stop_text,
+)
 from llmops_ci.report.html.charts import BASE_HEAD, Group, bar_chart
 from llmops_ci.report.html.prompts import Messages, find_messages
 
@@ -60,6 +72,63 @@ def render_section(title: str, html: str) -> Section:
     return Section(title, Markup(html))
 
 
+@dataclass(frozen=True)
+class ToolCallView:
+    """One tool call of an agent transcript, its values as compact JSON."""
+
+    step: Any
+    name: str
+    arguments: str
+    valid: bool
+    error: str | None
+    #: the tool's answer; None when it was the call's error, told back to the model
+    result: str | None
+    fixture: bool
+
+
+@dataclass(frozen=True)
+class TranscriptView:
+    """An agent record's transcript (``record["agent"]``)."""
+
+    stopped: str
+    summary: str
+    calls: list[ToolCallView]
+
+    @property
+    def counts(self) -> str:
+        return call_count(len(self.calls), sum(1 for call in self.calls if not call.valid))
+
+
+def transcript_of(record: dict[str, Any]) -> TranscriptView | None:
+    """The transcript of an agent record, None for other records (and agent tasks that errored)."""
+    agent = record.get("agent")
+    if not isinstance(agent, dict):
+        return None
+    calls = [
+        ToolCallView(
+            step=call.get("step", "?"),
+            name=str(call.get("name", "?")),
+            arguments=compact_json(call.get("arguments")),
+            valid=bool(call.get("valid")),
+            error=None if call.get("error") is None else str(call["error"]),
+            result=None
+            if call.get("result") == {"error": call.get("error")}
+            else compact_json(call.get("result")),
+            fixture=bool(call.get("fixture")),
+        )
+        for call in agent.get("tool_calls") or []
+    ]
+    return TranscriptView(str(agent.get("stopped")), stop_text(agent), calls)
+
+
+@dataclass(frozen=True)
+class AgentGroup:
+    """A suite x model that ran an agent: its summary group and how its tasks stopped."""
+
+    group: dict[str, Any]
+    stops: str
+
+
 @dataclass
 class CaseView:
     """One record of the drill-down."""
@@ -87,6 +156,10 @@ class CaseView:
     def vars_json(self) -> str:
         return json.dumps(self.record.get("vars") or {}, indent=2, ensure_ascii=False, default=str)
 
+    @property
+    def transcript(self) -> TranscriptView | None:
+        return transcript_of(self.record)
+
 
 @dataclass
 class Report:
@@ -100,6 +173,9 @@ class Report:
     cache_dir: str | None
     prompts_found: int
     sections: Sequence[Section] = field(default_factory=tuple)
+    agents: list[AgentGroup] = field(default_factory=list)
+    #: the agent metric names (columns of the agent table)
+    agent_metrics: tuple[str, ...] = AGENT_METRICS
 
     @property
     def record_count(self) -> int:
@@ -173,6 +249,7 @@ class _Collector:
         self.kept: dict[str, list[CaseView]] = {name: [] for name in KINDS}
         self.totals: Counter[str] = Counter()
         self.latencies: dict[str, array[float]] = {}
+        self.stops: dict[tuple[str, str], Counter[str]] = {}
         self.count = 0
 
     def add(self, record: dict[str, Any]) -> None:
@@ -181,6 +258,9 @@ class _Collector:
         flip = self.flips.get((record["suite"], record["model"], record["case_id"]))
         kind = flip or status
         self.totals[kind] += 1
+        if isinstance(record.get("agent"), dict):
+            stops = self.stops.setdefault((record["suite"], record["model"]), Counter())
+            stops[str(record["agent"].get("stopped"))] += 1
         latency = (record.get("metrics") or {}).get("latency_ms")
         if isinstance(latency, (int, float)) and record.get("error") is None:
             self.latencies.setdefault(record["model"], array("d")).append(float(latency))
@@ -409,4 +489,9 @@ def build(
         cache_dir=str(cache_dir) if cache_dir is not None else None,
         prompts_found=sum(1 for v in cases if v.messages is not None),
         sections=tuple(sections),
+        agents=[
+            AgentGroup(group, stop_tally(collector.stops.get((group["suite"], group["model"]), Counter())))
+            for group in summary.get("suites", [])
+            if is_agent_group(group)
+        ],
     )
