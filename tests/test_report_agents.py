@@ -243,6 +243,8 @@ def test_html_lists_every_agent_case_with_its_transcript(agent_run: Path, tmp_pa
     assert '<pre class="json">{&#34;city&#34;:&#34;Rome&#34;,&#34;nights&#34;:0}</pre>' in html
     assert "invalid</span>: nights: 0 is less than the minimum of 1" in html
     assert '<pre class="json">{&#34;temp_c&#34;:21,&#34;sky&#34;:&#34;sunny&#34;}</pre>' in html
+    assert html.count('<span class="note">(the error)</span>') == 4  # booking's four invalid calls
+    assert '<pre class="output">(none)</pre>' in html  # booking stopped without an answer
     assert "<code>teleport</code>" in html and "no tool named &#39;teleport&#39;" in html
 
 
