@@ -287,3 +287,21 @@ def test_replay_writes_junit_and_the_report_and_keeps_runs_apart(
     assert "classifier-regression" in report.read_text(encoding="utf-8")
     again = main(["eval", "--project", str(runs.repo), "--output", str(directory)])
     assert again == 2 and "already holds a run" in capsys.readouterr().err
+
+
+def test_a_memo_damaged_inside_its_records_runs_in_full(
+    runs: Runs, openai_server: OpenAIServer, repo: Path
+) -> None:
+    cached = warm(runs, openai_server)
+    (memo,) = (repo / ".llmops/memo").glob("*.jsonl")
+    lines = memo.read_bytes().split(b"\n")
+    lines[3] = lines[3].replace(b"@@llmops-ci:run_id@@", b"someone-else")  # the second record's run id
+    memo.write_bytes(b"\n".join(lines))
+    code, directory, err = runs()
+    assert code == 0 and REPLAYED not in err
+    summary = json.loads((directory / "summary.json").read_text(encoding="utf-8"))
+    assert {r["run_id"] for r in records_of(directory)} == {summary["run_id"]}
+    assert [without(r, "run_id") for r in records_of(directory)] == [
+        without(r, "run_id") for r in records_of(cached)
+    ]
+    assert REPLAYED in runs()[2]  # the full run left a sound memo again

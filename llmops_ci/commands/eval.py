@@ -214,6 +214,8 @@ def _replay(root: Path, found: memo.Memo, options: EvalOptions) -> int:
         "results_dir": str(directory),
     }
     summary = memo.replay(found, directory, facts)
+    if summary is None:  # the memo's records are damaged: run in full (it leaves a new memo)
+        return _run(root, options, _invocation(root, options))
     sys.stderr.write(
         f"llmops-ci: nothing changed since run {found.source_run}: its {found.count} result(s), all from "
         "the cache, written again without planning (--no-cache or --record to run in full)\n"

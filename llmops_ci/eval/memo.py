@@ -34,7 +34,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 MEMO_FORMAT = 1
 MEMO_DIR = Path(".llmops") / "memo"
@@ -190,11 +190,42 @@ def _listings_hold(listings: list[list[Any]]) -> bool:
 
 @dataclass
 class Memo:
+    path: Path
+    offset: int  # where its records start (after the manifest and summary lines)
     source_run: str
     default_runs_dir: str
     summary: dict[str, Any]
-    records: bytes  # with the run id and git sha holes
     count: int
+
+
+_CHUNK = 1 << 22  # records are copied in blocks of whole lines: memory stays flat at 100,000 cases
+
+
+def _copy_lines(source: BinaryIO, target: BinaryIO, pairs: Sequence[tuple[bytes, bytes]]) -> int | None:
+    """Copy ``source`` to ``target`` line by line (in blocks of whole lines), replacing each ``(old, new)``
+    of ``pairs``; the number of lines, or None when a line does not hold exactly one of each ``old`` or the
+    last line is unfinished (then the target is garbage)."""
+    lines, rest = 0, b""
+    while True:
+        block = source.read(_CHUNK)
+        data = rest + block
+        if not block:
+            return None if data else lines
+        end = data.rfind(b"\n") + 1
+        whole, rest = data[:end], data[end:]
+        count = whole.count(b"\n")
+        for old, new in pairs:
+            if whole.count(old) != count:
+                return None
+            whole = whole.replace(old, new)
+        target.write(whole)
+        lines += count
+
+
+def _fragments(run_id: str, git_sha: str | None) -> tuple[bytes, bytes]:
+    """How a record (``RecordWriter``'s JSON) spells its run id and git sha: unique to those keys, since a
+    quote inside any JSON string is escaped."""
+    return b'"run_id": ' + json.dumps(run_id).encode(), b'"git_sha": ' + json.dumps(git_sha).encode()
 
 
 def store(
@@ -212,19 +243,12 @@ def store(
 ) -> bool:
     """Memoize a finished run (its records read back from ``results_dir``). False, and nothing written,
     when the project changed while it ran or its records do not read back as expected."""
-    from llmops_ci.atomic import write_atomically
+    import tempfile
+
     from llmops_ci.eval.results import RECORDS_FILE
 
     if not before.holds():
         return False  # edited during the run: its results may not match the files
-    files = [entry for path in extra_files if (entry := _file_entry(path)) is not None]
-    try:
-        records = (results_dir / RECORDS_FILE).read_bytes()
-    except OSError:
-        return False
-    holed = _holes(records, str(summary.get("run_id")), summary.get("git_sha"))
-    if holed is None or holed.count(b"\n") != count:
-        return False
     manifest = {
         "format": MEMO_FORMAT,
         "key": key,
@@ -232,27 +256,30 @@ def store(
         "default_runs_dir": str(default_runs_dir),
         "count": count,
         "dirs": before.dirs,
-        "files": before.files + files,
+        "files": before.files + [entry for path in extra_files if (entry := _file_entry(path)) is not None],
         "listings": _cache_listings(cache_dir, groups),
     }
+    run_fragment, sha_fragment = _fragments(str(summary.get("run_id")), summary.get("git_sha"))
     path = memo_path(root, key)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        header = json.dumps(manifest, ensure_ascii=False) + "\n" + json.dumps(summary, ensure_ascii=False)
-        write_atomically(path, header.encode() + b"\n" + holed)
+        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".memo-", suffix=".tmp")
     except OSError:
+        return False
+    try:
+        with os.fdopen(descriptor, "wb") as target, open(results_dir / RECORDS_FILE, "rb") as source:
+            target.write(json.dumps(manifest, ensure_ascii=False).encode() + b"\n")
+            target.write(json.dumps(summary, ensure_ascii=False).encode() + b"\n")
+            holes = [(run_fragment, _RUN_ID_HOLE), (sha_fragment, _GIT_SHA_HOLE)]
+            copied = _copy_lines(source, target, holes)
+        if copied != count:
+            raise ValueError("the records do not read back as written")
+        os.replace(temporary, path)
+    except (OSError, ValueError):
+        Path(temporary).unlink(missing_ok=True)
         return False
     _prune(path.parent)
     return True
-
-
-def _holes(records: bytes, run_id: str, git_sha: str | None) -> bytes | None:
-    run_fragment = b'"run_id": ' + json.dumps(run_id).encode()
-    sha_fragment = b'"git_sha": ' + json.dumps(git_sha).encode()
-    count = records.count(b"\n")
-    if records.count(run_fragment) != count or records.count(sha_fragment) != count:
-        return None  # not one of each per record: not safe to patch
-    return records.replace(run_fragment, _RUN_ID_HOLE).replace(sha_fragment, _GIT_SHA_HOLE)
 
 
 def _prune(directory: Path) -> None:
@@ -265,18 +292,17 @@ def _prune(directory: Path) -> None:
 
 
 def lookup(root: Path, key: str) -> Memo | None:
-    """The memo of this invocation when everything it depends on is as it was; else None."""
+    """The memo of this invocation when everything it depends on is as it was; else None. Its records
+    are not read here (see :func:`replay`)."""
+    path = memo_path(root, key)
     try:
-        data = memo_path(root, key).read_bytes()
-    except OSError:
-        return None
-    first = data.find(b"\n")
-    second = data.find(b"\n", first + 1)
-    if first < 0 or second < 0:
+        with open(path, "rb") as handle:
+            manifest = json.loads(handle.readline())
+            summary = json.loads(handle.readline())
+            offset = handle.tell()
+    except (OSError, ValueError):
         return None
     try:
-        manifest = json.loads(data[:first])
-        summary = json.loads(data[first + 1 : second])
         if manifest.get("format") != MEMO_FORMAT or manifest.get("key") != key:
             return None
         if not (
@@ -285,26 +311,35 @@ def lookup(root: Path, key: str) -> Memo | None:
             and _listings_hold(manifest["listings"])
         ):
             return None
-        records = data[second + 1 :]
-        if records.count(b"\n") != manifest["count"]:
-            return None
         return Memo(
-            str(manifest["run_id"]), str(manifest["default_runs_dir"]), summary, records, manifest["count"]
+            path,
+            offset,
+            str(manifest["run_id"]),
+            str(manifest["default_runs_dir"]),
+            dict(summary),
+            int(manifest["count"]),
         )
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None  # a damaged memo is only a miss
 
 
-def replay(memo: Memo, directory: Path, run_facts: dict[str, Any]) -> dict[str, Any]:
-    """Write the memo's records into ``directory`` for this run; return its summary."""
+def replay(memo: Memo, directory: Path, run_facts: dict[str, Any]) -> dict[str, Any] | None:
+    """Write the memo's records into ``directory`` for this run and return its summary; None, with
+    nothing left behind, when the memo's records turn out damaged."""
     from llmops_ci.eval.results import RECORDS_FILE, write_summary
 
-    run_fragment = b'"run_id": ' + json.dumps(run_facts["run_id"]).encode()
-    sha_fragment = b'"git_sha": ' + json.dumps(run_facts.get("git_sha")).encode()
-    records = memo.records.replace(_RUN_ID_HOLE, run_fragment).replace(_GIT_SHA_HOLE, sha_fragment)
+    run_fragment, sha_fragment = _fragments(str(run_facts["run_id"]), run_facts.get("git_sha"))
+    created = not directory.exists()
     directory.mkdir(parents=True, exist_ok=True)
-    with open(directory / RECORDS_FILE, "xb") as handle:
-        handle.write(records)
+    records = directory / RECORDS_FILE
+    with open(memo.path, "rb") as source, open(records, "xb") as target:
+        source.seek(memo.offset)
+        copied = _copy_lines(source, target, [(_RUN_ID_HOLE, run_fragment), (_GIT_SHA_HOLE, sha_fragment)])
+    if copied != memo.count:
+        records.unlink(missing_ok=True)
+        if created:
+            directory.rmdir()
+        return None
     summary = dict(memo.summary)  # in the order a run writes it, with this run's facts
     summary.update({name: run_facts[name] for name in RUN_FACTS if name in run_facts})
     write_summary(directory, summary)
