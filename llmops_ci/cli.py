@@ -181,6 +181,8 @@ def eval_command(
 
     Writes records.jsonl (one line per call, as calls finish) and summary.json. Exit 0 when every
     threshold holds, 1 when one fails (or on a --replay miss), 130 when interrupted (results kept).
+    A rerun of the same command after a run the cache answered whole, with nothing it depends on
+    changed, writes that run's results again without planning (see .llmops/memo; --no-cache runs in full).
     """
     import gc
 
