@@ -13,7 +13,7 @@ import pytest
 from llmops_ci.cli import main
 from llmops_ci.eval.results import summarize
 from llmops_ci.report import eval_markdown
-from llmops_ci.report.html import render_report
+from llmops_ci.report.html import render_report, view
 from llmops_ci.report.html.render import TOOL_CLIP_CHARS
 from tests.fakes.openai_server import OpenAIServer
 from tests.test_agents import WEATHER_CASE, make_repo
@@ -180,7 +180,10 @@ def test_markdown_escapes_hostile_tool_arguments_results_and_answers(agent_run: 
 
 
 def test_long_values_and_many_calls_are_cut(
-    tmp_path: Path, openai_server: OpenAIServer, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    openai_server: OpenAIServer,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     calls = [{"name": "get_weather", "arguments": {"city": f"city-{n}"}} for n in range(30)]
     openai_server.script_tools(r"everywhere", [calls, "done"])
@@ -207,6 +210,12 @@ def test_long_values_and_many_calls_are_cut(
     assert "x" * (TOOL_CLIP_CHARS - 20) in html and "x" * (TOOL_CLIP_CHARS + 1) not in html
     assert html.count("more characters not shown") == 30
     assert html.count("<td><code>get_weather</code></td>") == 30
+    assert "30 tool calls, 0 invalid" in html
+    monkeypatch.setattr(view, "TOOL_CALLS_SHOWN", 10)
+    html = render_report(tmp_path / "run")
+    assert html.count("<td><code>get_weather</code></td>") == 10
+    assert "…and 20 more tool calls in <code>records.jsonl</code>." in html
+    assert "30 tool calls, 0 invalid" in html  # the count covers the calls not shown
 
 
 def test_an_errored_agent_case_says_it_has_no_transcript(

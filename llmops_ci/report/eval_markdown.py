@@ -137,7 +137,7 @@ def _agent_table(groups: list[dict[str, Any]], stops: dict[tuple[str, str], Coun
     ]
     for group in agents:
         values = " | ".join(_agent_metric(group, name) for name in AGENT_METRICS)
-        tally = stop_tally(stops[(group["suite"], group["model"])])
+        tally = stop_tally(stops.get((group["suite"], group["model"]), Counter()))
         lines.append(f"| {_cell(group['suite'])} | `{_cell(group['model'])}` | {values} | {tally} |")
     return lines
 

@@ -55,6 +55,8 @@ KINDS: dict[str, str] = {
 _FLIP_KINDS = {"pass_to_fail": "regression", "fail_to_pass": "improvement"}
 _FLIP_TEXT = {"regression": "pass → fail", "improvement": "fail → pass"}
 _REASONS_SHOWN = 3
+#: tool calls listed per agent transcript (the rest are counted)
+TOOL_CALLS_SHOWN = 100
 _RUN_FACTS = ("run_id", "started_at", "finished_at", "complete", "git_sha", "toolkit_version")
 
 
@@ -83,7 +85,6 @@ class ToolCallView:
     error: str | None
     #: the tool's answer; None when it was the call's error, told back to the model
     result: str | None
-    fixture: bool
 
 
 @dataclass(frozen=True)
@@ -92,11 +93,11 @@ class TranscriptView:
 
     stopped: str
     summary: str
+    #: "3 tool calls, 1 invalid" (all of them, shown or not)
+    counts: str
+    #: the first :data:`TOOL_CALLS_SHOWN` calls
     calls: list[ToolCallView]
-
-    @property
-    def counts(self) -> str:
-        return call_count(len(self.calls), sum(1 for call in self.calls if not call.valid))
+    hidden: int
 
 
 def transcript_of(record: dict[str, Any]) -> TranscriptView | None:
@@ -104,6 +105,7 @@ def transcript_of(record: dict[str, Any]) -> TranscriptView | None:
     agent = record.get("agent")
     if not isinstance(agent, dict):
         return None
+    every = agent.get("tool_calls") or []
     calls = [
         ToolCallView(
             step=call.get("step", "?"),
@@ -114,11 +116,11 @@ def transcript_of(record: dict[str, Any]) -> TranscriptView | None:
             result=None
             if call.get("result") == {"error": call.get("error")}
             else compact_json(call.get("result")),
-            fixture=bool(call.get("fixture")),
         )
-        for call in agent.get("tool_calls") or []
+        for call in every[:TOOL_CALLS_SHOWN]
     ]
-    return TranscriptView(str(agent.get("stopped")), stop_text(agent), calls)
+    counts = call_count(len(every), sum(1 for call in every if not call.get("valid")))
+    return TranscriptView(str(agent.get("stopped")), stop_text(agent), counts, calls, len(every) - len(calls))
 
 
 @dataclass(frozen=True)
