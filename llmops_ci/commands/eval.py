@@ -203,7 +203,11 @@ def _invocation(root: Path, options: EvalOptions) -> memo.Invocation | None:
 def _replay(root: Path, found: memo.Memo, options: EvalOptions) -> int:
     run_id = _run_id()
     directory = options.output or Path(found.default_runs_dir) / run_id
-    _check_fresh(directory)
+    try:
+        _check_fresh(directory)
+    except UsageError:
+        found.close()
+        raise
     started = _now()
     facts = {
         "run_id": run_id,
@@ -230,14 +234,17 @@ def _run(root: Path, options: EvalOptions, invocation: memo.Invocation | None) -
     from llmops_ci.eval.plan import PlanError, plan_run
     from llmops_ci.providers.local import register_project as register_local_models
 
+    # each input is noted before it is read (see llmops_ci.eval.memo): llmops.yaml, the walked tree, ...
+    project_file = memo.file_entries([root / PROJECT_FILE])
     config = load_project(root)
-    before = memo.snapshot(walk(config), config.root / PROJECT_FILE) if invocation is not None else None
+    tree = memo.snapshot(walk(config), config.root) if invocation is not None else None
     if str(config.root) not in sys.path:
         sys.path.insert(0, str(config.root))  # `python` assertions and local models name the repo's modules
     register_local_models(config)
     graph = load_graph(config)
     if options.model:
         override_models(graph, options.model)
+    read_later = memo.file_entries(_read_files(graph)) if invocation is not None else []  # ... cases, terms
     guards = EvalGuards(graph)
     try:
         plan = plan_run(graph, config, options.suites, options.shard)
@@ -249,6 +256,18 @@ def _run(root: Path, options: EvalOptions, invocation: memo.Invocation | None) -
         )
         return EXIT_FINDINGS
     cache = response_cache(config, options)
+    memoize = None
+    if (
+        invocation is not None
+        and tree is not None
+        and cache.read
+        and cache.write
+        and _memoizable(config, plan)
+    ):
+        inputs = memo.Inputs(
+            tree, project_file + read_later, memo.cache_state(cache.directory, [p.name for p in plan.plans])
+        )
+        memoize = _Memoize(invocation, inputs, _runs_dir(config))
     run_options = make_run_options(config, options, _run_id(), plan.plans)
     if options.dry_run:
         if options.shard is not None:
@@ -263,9 +282,6 @@ def _run(root: Path, options: EvalOptions, invocation: memo.Invocation | None) -
             f"estimated cost ${estimate['cost_usd']:.4f} exceeds the budget ${budget:.4f} "
             "(max_cost_usd); nothing was run. See --dry-run"
         )
-    memoize = None
-    if invocation is not None and before is not None and cache.read and cache.write:
-        memoize = _Memoize(invocation, before, config, cache.directory, _policy_files(graph))
     return _execute(config, options, run_options, plan, cache, guards, memoize)
 
 
@@ -274,55 +290,56 @@ class _Memoize:
     """What a run needs to leave a memo when it ends served entirely from the cache."""
 
     invocation: memo.Invocation
-    before: memo.Snapshot
-    config: ProjectConfig
-    cache_dir: Path
-    policy_files: list[Path]
+    inputs: memo.Inputs
+    default_runs_dir: Path
 
-    def store(self, plan: RunPlan, directory: Path, summary: dict[str, Any], count: int) -> None:
-        from llmops_ci.providers.catalog import litellm_table_path
-
-        if any(suite.rag is not None or suite.runs_user_code for suite in plan.plans):
-            return
-        extra = [path for suite in plan.plans for path, size, mtime in suite.case_files]
-        if any(suite.case_files != _stat_files(suite.case_files) for suite in plan.plans):
-            return  # a cases file changed while the run read it
-        table = litellm_table_path()
+    def store(self, directory: Path, summary: dict[str, Any], count: int) -> None:
         memo.store(
-            root=self.config.root,
+            root=self.invocation.root,
             key=self.invocation.key(),
-            before=self.before,
-            extra_files=[*extra, *self.policy_files, *([table] if table is not None else [])],
-            cache_dir=self.cache_dir,
-            groups=[suite.name for suite in plan.plans],
-            default_runs_dir=_runs_dir(self.config),
+            inputs=self.inputs,
+            default_runs_dir=self.default_runs_dir,
             results_dir=directory,
             summary=summary,
             count=count,
         )
 
 
-def _policy_files(graph: Graph) -> list[Path]:
-    """The files guardrail checks read (``terms_file``), relative to their policy's directory."""
+def _memoizable(config: ProjectConfig, plan: RunPlan) -> bool:
+    """No input outside the manifest: no RAG corpus, no ``python`` assertion, no local model class of
+    the project's own (see llmops_ci.eval.memo)."""
+    from llmops_ci.baselines import BASELINES
+
+    if any(suite.rag is not None or suite.runs_user_code for suite in plan.plans):
+        return False
+    providers = config.spec.get("providers")
+    local = providers.get("local") if isinstance(providers, dict) else None
+    for value in local.values() if isinstance(local, dict) else []:
+        used = value.get("use") if isinstance(value, dict) else value
+        if used not in BASELINES:
+            return False
+    return True
+
+
+def _read_files(graph: Graph) -> list[Path]:
+    """The files a run reads besides the YAML it walks: every suite's cases files, guardrail
+    ``terms_file``s (relative to their artifact's directory) and litellm's price table."""
+    from llmops_ci.providers.catalog import litellm_table_path
+
     found = []
+    for suite in graph.of_kind("EvalSuite", valid_only=False, everywhere=True):
+        files = suite.spec.get("cases_file") if isinstance(suite.spec, dict) else None
+        for name in [files] if isinstance(files, str) else files if isinstance(files, list) else []:
+            if isinstance(name, str) and name:
+                found.append(suite.path.parent / name)
     for policy in graph.of_kind("GuardrailPolicy", valid_only=False, everywhere=True):
         checks = policy.spec.get("checks") if isinstance(policy.spec, dict) else None
         for check in checks if isinstance(checks, list) else []:
             name = check.get("terms_file") if isinstance(check, dict) else None
             if isinstance(name, str) and name:
                 found.append(Path(name) if Path(name).is_absolute() else policy.path.parent / name)
-    return found
-
-
-def _stat_files(files: list[tuple[Path, int, int]]) -> list[tuple[Path, int, int]]:
-    found = []
-    for path, _size, _mtime in files:
-        try:
-            stat = path.stat()
-        except OSError:
-            return []
-        found.append((path, stat.st_size, stat.st_mtime_ns))
-    return found
+    table = litellm_table_path()
+    return [*found, *([table] if table is not None else [])]
 
 
 def _runs_dir(config: ProjectConfig) -> Path:
@@ -417,7 +434,7 @@ def _execute(
     )
     write_summary(directory, summary)
     if memoize is not None and served_whole and complete and runner.calls_made == 0:
-        memoize.store(plan, directory, summary, summarizer.count)
+        memoize.store(directory, summary, summarizer.count)
     return _conclude(
         summary,
         directory,

@@ -2,27 +2,30 @@
 answered whole, its results are written again (with this run's id and git sha) instead of being made again.
 
 A run served entirely from the response cache is a pure function of the project's files, the cache's
-entries, the invocation and this llmops-ci: the same requests find the same responses and deterministic
-checks give the same verdicts. Such a run leaves a memo (``.llmops/memo/<key>.jsonl``): its records and
-summary plus a manifest of what they came from, so the next identical invocation checks the manifest
-(lists a few directories, digests a few files) instead of loading the graph, planning and checking every
-case again.
+entries, the invocation and the installed software: the same requests find the same responses and
+deterministic checks give the same verdicts. Such a run leaves a memo (``.llmops/memo/<key>.jsonl``): its
+records and summary plus a manifest of what they came from, so the next identical invocation checks the
+manifest (lists a few directories, digests a few files) instead of loading the graph, planning and checking
+every case again.
 
-The key covers the invocation (project root, suites, ``--model``, ``--shard``, ``--cache-dir``) and this
-llmops-ci (version, and the size and mtime of every file of the package, so an edited checkout never replays
-an older build's verdicts) and Python. The manifest covers:
+The key covers the invocation (project root, suites, ``--model``, ``--shard``, ``--cache-dir``), this
+llmops-ci (version; size and mtime of every file of the package and of its JSON Schemas, so an edited
+checkout never replays an older build's verdicts), Python, every installed distribution (the names of the
+``*.dist-info`` directories: a library upgrade is a miss) and where litellm's price table is. The manifest,
+taken *before* the run reads each input and checked again when it ends (an input edited meanwhile leaves
+no memo), covers:
 
 - every directory the loader walks, by what it holds (a new subdirectory or YAML file there is a miss;
-  other new files are not), and by content digest every YAML file there, ``llmops.yaml``, every cases
-  file and every guardrail ``terms_file`` (a checkout that rewrites a file with the same bytes still
-  hits; no mtime of the project's files is trusted);
-- the response cache: the listing of each suite's pack directory and of the cache's top directory
-  (``--record``, a merge or a cleared cache all change them);
-- litellm's price table (costs are computed from it).
+  other new files are not), and by content digest every YAML file there (an unreadable one as unreadable),
+  ``llmops.yaml``, every suite's cases files, every guardrail ``terms_file`` and litellm's price table. A
+  checkout that rewrites a file with the same bytes still hits; no mtime of an input is trusted;
+- the response cache: the listing of the cache's top directory and, by size and digest, every pack of the
+  suites run (``--record``, a merge, a pack written by a concurrent run or a cleared cache are misses).
 
 Never memoized: runs that made a model call or met a miss, interrupted or incomplete runs, runs over
 budget, suites that target a RagPipeline (their corpus is outside the manifest) or run ``python``
-assertions (user code), and ``--no-cache``/``--record``/``--dry-run`` invocations.
+assertions, projects whose ``providers.local`` name their own Python classes (user code), and
+``--no-cache``/``--record``/``--dry-run`` invocations.
 """
 
 from __future__ import annotations
@@ -36,10 +39,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-MEMO_FORMAT = 1
+MEMO_FORMAT = 2
 MEMO_DIR = Path(".llmops") / "memo"
 KEEP_MEMOS = 8  # the newest memos kept per project (one per distinct invocation)
 YAML_SUFFIXES = (".yaml", ".yml")
+#: directories the loader never walks (its default excludes): at the root, and anywhere
+_EXCLUDED_AT_ROOT = frozenset(
+    {".git", ".llmops", "node_modules", ".venv", "venv", ".tox", ".nox", "build", "dist"}
+)
+_EXCLUDED_ANYWHERE = frozenset({"__pycache__"})
 #: record fragments that differ between two runs of the same calls; stored with these placeholders
 _RUN_ID_HOLE = b'"run_id": "@@llmops-ci:run_id@@"'
 _GIT_SHA_HOLE = b'"git_sha": "@@llmops-ci:git_sha@@"'
@@ -59,12 +67,15 @@ class Invocation:
 
     def key(self) -> str:
         from llmops_ci import __version__
+        from llmops_ci.providers.catalog import litellm_table_path
 
         payload = {
             "format": MEMO_FORMAT,
             "toolkit": __version__,
             "package": _package_stamp(),
+            "libraries": _distributions(),
             "python": sys.version,
+            "price_table": str(litellm_table_path()),
             "root": str(self.root),
             "suites": list(self.suites),
             "model": self.model,
@@ -79,39 +90,77 @@ def memo_path(root: Path, key: str) -> Path:
 
 
 def _package_stamp() -> str:
-    """Size and mtime of every file of this llmops-ci (a stat each, no reads)."""
+    """Size and mtime of every file of this llmops-ci and of its schemas (a stat each, no reads)."""
     package = Path(__file__).resolve().parent.parent
     digest = hashlib.sha256()
-    for directory, dirnames, filenames in os.walk(package):
-        dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
-        for name in sorted(filenames):
+    for top in (package, package.parent / "schemas"):  # the schemas beside a source checkout's package
+        for directory, dirnames, filenames in os.walk(top):
+            dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+            for name in sorted(filenames):
+                try:
+                    stat = os.stat(os.path.join(directory, name))
+                except OSError:
+                    continue
+                digest.update(f"{directory}/{name}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def _distributions() -> list[str]:
+    """The installed distributions with their versions (``name-1.2.dist-info``), one listing per
+    site-packages directory on the path."""
+    found: list[str] = []
+    for entry in sys.path:
+        if os.path.basename(entry) in ("site-packages", "dist-packages"):
             try:
-                stat = os.stat(os.path.join(directory, name))
+                found += (name for name in os.listdir(entry) if name.endswith(".dist-info"))
             except OSError:
                 continue
-            digest.update(f"{directory}/{name}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
-    return digest.hexdigest()
+    return sorted(found)
 
 
 # --- the manifest -----------------------------------------------------------------------------------
 
 
-def _file_entry(path: Path) -> list[Any] | None:
+def file_entries(paths: Iterable[Path]) -> list[list[Any]]:
+    """Each file by path, size and content digest (both None when it cannot be read)."""
+    return [_file_entry(path) for path in paths]
+
+
+def _file_entry(path: Path) -> list[Any]:
     try:
         data = path.read_bytes()
     except OSError:
-        return None
+        return [str(path), None, None]
     return [str(path), len(data), hashlib.sha256(data).hexdigest()]
 
 
-def _relevant_names(directory: Path) -> list[str] | None:
-    """What in a directory could change the graph: its subdirectories and its YAML files."""
+def files_hold(entries: list[list[Any]]) -> bool:
+    for path, size, digest in entries:
+        try:
+            if size is None:
+                Path(path).read_bytes()
+                return False  # readable now: its content was never seen
+            if os.stat(path).st_size != size:
+                return False
+            if hashlib.sha256(Path(path).read_bytes()).hexdigest() != digest:
+                return False
+        except OSError:
+            if size is not None:
+                return False
+    return True
+
+
+def _relevant_names(directory: Path, at_root: bool) -> list[str] | None:
+    """What in a directory could change the graph: its subdirectories (not those the loader never walks)
+    and its YAML files."""
+    skipped = _EXCLUDED_AT_ROOT | _EXCLUDED_ANYWHERE if at_root else _EXCLUDED_ANYWHERE
     try:
         with os.scandir(directory) as entries:
             return sorted(
                 entry.name
                 for entry in entries
-                if entry.name.endswith(YAML_SUFFIXES) or entry.is_dir(follow_symlinks=True)
+                if entry.name not in skipped
+                and (entry.name.endswith(YAML_SUFFIXES) or entry.is_dir(follow_symlinks=True))
             )
     except OSError:
         return None
@@ -134,55 +183,61 @@ class Snapshot:
     files: list[list[Any]]
 
     def holds(self) -> bool:
-        return _dirs_hold(self.dirs) and _files_hold(self.files)
+        return _dirs_hold(self.dirs) and files_hold(self.files)
 
 
-def snapshot(walked: Iterable[tuple[Path, list[str]]], project_file: Path) -> Snapshot:
+def snapshot(walked: Iterable[tuple[Path, list[str]]], root: Path) -> Snapshot:
     """``walked``: the loader's walk of the project (directory, file names)."""
     dirs: list[list[Any]] = []
     files: list[list[Any]] = []
     for directory, filenames in walked:
-        dirs.append([str(directory), _relevant_names(directory)])
-        for name in filenames:
-            if name.endswith(YAML_SUFFIXES):
-                entry = _file_entry(directory / name)
-                if entry is not None:
-                    files.append(entry)
-    if project_file.is_file() and not any(entry[0] == str(project_file) for entry in files):
-        entry = _file_entry(project_file)
-        if entry is not None:
-            files.append(entry)
+        at_root = directory == root
+        dirs.append([str(directory), at_root, _relevant_names(directory, at_root)])
+        files += file_entries(directory / name for name in filenames if name.endswith(YAML_SUFFIXES))
     return Snapshot(dirs, files)
 
 
 def _dirs_hold(dirs: list[list[Any]]) -> bool:
-    return all(_relevant_names(Path(path)) == names for path, names in dirs)
+    return all(_relevant_names(Path(path), at_root) == names for path, at_root, names in dirs)
 
 
-def _files_hold(files: list[list[Any]]) -> bool:
-    for path, size, digest in files:
-        try:
-            if os.stat(path).st_size != size:
-                return False
-            if hashlib.sha256(Path(path).read_bytes()).hexdigest() != digest:
-                return False
-        except OSError:
+def cache_state(cache_dir: Path, groups: Iterable[str]) -> list[list[Any]]:
+    """The cache as a run of these suites reads it: the top directory's listing and, by size and digest,
+    every file of each suite's pack directory (an open pack grows; a finished one is never rewritten, but
+    a hand edit must not go unseen)."""
+    from llmops_ci.eval.cache import PACKS_DIR, group_dir_name
+
+    cache_dir = cache_dir.resolve()
+    state: list[list[Any]] = [[str(cache_dir), _listing(cache_dir)]]
+    for group in sorted(set(groups)):
+        directory = cache_dir / PACKS_DIR / group_dir_name(group)
+        state.append([str(directory), file_entries(directory / name for name in _listing(directory))])
+    return state
+
+
+def _cache_holds(state: list[list[Any]]) -> bool:
+    if not state:
+        return False
+    top, packs = state[0], state[1:]
+    if _listing(Path(top[0])) != top[1]:
+        return False
+    for directory, entries in packs:
+        names = [Path(entry[0]).name for entry in entries]
+        if _listing(Path(directory)) != names or not files_hold(entries):
             return False
     return True
 
 
-def _cache_listings(cache_dir: Path, groups: Iterable[str]) -> list[list[Any]]:
-    from llmops_ci.eval.cache import PACKS_DIR, group_dir_name
+@dataclass
+class Inputs:
+    """Everything a run read, as it was before it read it (see the module docstring)."""
 
-    listings = [[str(cache_dir), _listing(cache_dir)]]
-    for group in sorted(set(groups)):
-        directory = cache_dir / PACKS_DIR / group_dir_name(group)
-        listings.append([str(directory), _listing(directory)])
-    return listings
+    project: Snapshot
+    files: list[list[Any]]  # llmops.yaml, cases files, terms files, the price table
+    cache: list[list[Any]]
 
-
-def _listings_hold(listings: list[list[Any]]) -> bool:
-    return all(_listing(Path(directory)) == names for directory, names in listings)
+    def hold(self) -> bool:
+        return self.project.holds() and files_hold(self.files) and _cache_holds(self.cache)
 
 
 # --- storing and replaying ----------------------------------------------------------------------------
@@ -190,12 +245,14 @@ def _listings_hold(listings: list[list[Any]]) -> bool:
 
 @dataclass
 class Memo:
-    path: Path
-    offset: int  # where its records start (after the manifest and summary lines)
+    handle: BinaryIO  # open from the lookup on, so the records replayed are those of the manifest checked
     source_run: str
     default_runs_dir: str
     summary: dict[str, Any]
     count: int
+
+    def close(self) -> None:
+        self.handle.close()
 
 
 _CHUNK = 1 << 22  # records are copied in blocks of whole lines: memory stays flat at 100,000 cases
@@ -232,32 +289,29 @@ def store(
     *,
     root: Path,
     key: str,
-    before: Snapshot,
-    extra_files: Iterable[Path],
-    cache_dir: Path,
-    groups: Iterable[str],
+    inputs: Inputs,
     default_runs_dir: Path,
     results_dir: Path,
     summary: dict[str, Any],
     count: int,
 ) -> bool:
     """Memoize a finished run (its records read back from ``results_dir``). False, and nothing written,
-    when the project changed while it ran or its records do not read back as expected."""
+    when an input changed while it ran or its records do not read back as expected."""
     import tempfile
 
     from llmops_ci.eval.results import RECORDS_FILE
 
-    if not before.holds():
-        return False  # edited during the run: its results may not match the files
+    if not inputs.hold():
+        return False  # edited during the run: its results may not match the inputs
     manifest = {
         "format": MEMO_FORMAT,
         "key": key,
         "run_id": summary.get("run_id"),
         "default_runs_dir": str(default_runs_dir),
         "count": count,
-        "dirs": before.dirs,
-        "files": before.files + [entry for path in extra_files if (entry := _file_entry(path)) is not None],
-        "listings": _cache_listings(cache_dir, groups),
+        "dirs": inputs.project.dirs,
+        "files": inputs.project.files + inputs.files,
+        "cache": inputs.cache,
     }
     run_fragment, sha_fragment = _fragments(str(summary.get("run_id")), summary.get("git_sha"))
     path = memo_path(root, key)
@@ -292,49 +346,61 @@ def _prune(directory: Path) -> None:
 
 
 def lookup(root: Path, key: str) -> Memo | None:
-    """The memo of this invocation when everything it depends on is as it was; else None. Its records
-    are not read here (see :func:`replay`)."""
-    path = memo_path(root, key)
+    """The memo of this invocation, open, when everything it depends on is as it was; else None. Its
+    records are not read here (see :func:`replay`)."""
     try:
-        with open(path, "rb") as handle:
-            manifest = json.loads(handle.readline())
-            summary = json.loads(handle.readline())
-            offset = handle.tell()
-    except (OSError, ValueError):
+        handle = open(memo_path(root, key), "rb")  # noqa: SIM115  # kept open for replay
+    except OSError:
         return None
     try:
-        if manifest.get("format") != MEMO_FORMAT or manifest.get("key") != key:
-            return None
-        if not (
-            _dirs_hold(manifest["dirs"])
-            and _files_hold(manifest["files"])
-            and _listings_hold(manifest["listings"])
-        ):
-            return None
-        return Memo(
-            path,
-            offset,
-            str(manifest["run_id"]),
-            str(manifest["default_runs_dir"]),
-            dict(summary),
-            int(manifest["count"]),
-        )
-    except (ValueError, KeyError, TypeError, AttributeError):
-        return None  # a damaged memo is only a miss
+        found = _checked(handle, key)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        found = None  # a damaged memo is only a miss
+    if found is None:
+        handle.close()
+    return found
+
+
+def _checked(handle: BinaryIO, key: str) -> Memo | None:
+    manifest = json.loads(handle.readline())
+    summary = json.loads(handle.readline())
+    if not isinstance(manifest, dict) or manifest.get("format") != MEMO_FORMAT or manifest.get("key") != key:
+        return None
+    if not _a_summary(summary):
+        return None
+    unchanged = _dirs_hold(manifest["dirs"]) and files_hold(manifest["files"])
+    if not unchanged or not _cache_holds(manifest["cache"]):
+        return None
+    return Memo(
+        handle, str(manifest["run_id"]), str(manifest["default_runs_dir"]), summary, int(manifest["count"])
+    )
+
+
+def _a_summary(summary: Any) -> bool:
+    return (
+        isinstance(summary, dict)
+        and isinstance(summary.get("suites"), list)
+        and all(isinstance(suite, dict) for suite in summary["suites"])
+        and isinstance(summary.get("passed"), bool)
+        and summary.get("complete") is True
+    )
 
 
 def replay(memo: Memo, directory: Path, run_facts: dict[str, Any]) -> dict[str, Any] | None:
     """Write the memo's records into ``directory`` for this run and return its summary; None, with
-    nothing left behind, when the memo's records turn out damaged."""
+    nothing left behind, when the memo's records turn out damaged. Closes the memo."""
     from llmops_ci.eval.results import RECORDS_FILE, write_summary
 
     run_fragment, sha_fragment = _fragments(str(run_facts["run_id"]), run_facts.get("git_sha"))
     created = not directory.exists()
     directory.mkdir(parents=True, exist_ok=True)
     records = directory / RECORDS_FILE
-    with open(memo.path, "rb") as source, open(records, "xb") as target:
-        source.seek(memo.offset)
-        copied = _copy_lines(source, target, [(_RUN_ID_HOLE, run_fragment), (_GIT_SHA_HOLE, sha_fragment)])
+    try:
+        with open(records, "xb") as target:
+            holes = [(_RUN_ID_HOLE, run_fragment), (_GIT_SHA_HOLE, sha_fragment)]
+            copied = _copy_lines(memo.handle, target, holes)
+    finally:
+        memo.close()
     if copied != memo.count:
         records.unlink(missing_ok=True)
         if created:
