@@ -244,7 +244,7 @@ def _run(root: Path, options: EvalOptions, invocation: memo.Invocation | None) -
     graph = load_graph(config)
     if options.model:
         override_models(graph, options.model)
-    read_later = memo.file_entries(_read_files(graph)) if invocation is not None else []  # ... cases, terms
+    read_later = memo.file_entries(_read_files(config, graph)) if invocation is not None else []  # ... cases
     guards = EvalGuards(graph)
     try:
         plan = plan_run(graph, config, options.suites, options.shard)
@@ -305,6 +305,19 @@ class _Memoize:
         )
 
 
+def _local_model_files(config: ProjectConfig) -> list[Path]:
+    """The files named by local models' options (``train: data/train.jsonl``), relative to the project."""
+    providers = config.spec.get("providers")
+    local = providers.get("local") if isinstance(providers, dict) else None
+    found = []
+    for value in local.values() if isinstance(local, dict) else []:
+        options = value.get("options") if isinstance(value, dict) else None
+        for option in options.values() if isinstance(options, dict) else []:
+            if isinstance(option, str) and option and (config.root / option).is_file():
+                found.append(config.root / option)
+    return found
+
+
 def _memoizable(config: ProjectConfig, plan: RunPlan) -> bool:
     """No input outside the manifest: no RAG corpus, no ``python`` assertion, no local model class of
     the project's own (see llmops_ci.eval.memo)."""
@@ -321,12 +334,13 @@ def _memoizable(config: ProjectConfig, plan: RunPlan) -> bool:
     return True
 
 
-def _read_files(graph: Graph) -> list[Path]:
+def _read_files(config: ProjectConfig, graph: Graph) -> list[Path]:
     """The files a run reads besides the YAML it walks: every suite's cases files, guardrail
-    ``terms_file``s (relative to their artifact's directory) and litellm's price table."""
+    ``terms_file``s (relative to their artifact's directory), the files local models' options name (the
+    planner builds the models) and litellm's price table."""
     from llmops_ci.providers.catalog import litellm_table_path
 
-    found = []
+    found = _local_model_files(config)
     for suite in graph.of_kind("EvalSuite", valid_only=False, everywhere=True):
         files = suite.spec.get("cases_file") if isinstance(suite.spec, dict) else None
         for name in [files] if isinstance(files, str) else files if isinstance(files, list) else []:

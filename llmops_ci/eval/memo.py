@@ -89,11 +89,17 @@ def memo_path(root: Path, key: str) -> Path:
     return root / MEMO_DIR / f"{key}.jsonl"
 
 
+def _stamped_dirs() -> tuple[Path, ...]:
+    """This llmops-ci's package, and the JSON Schemas beside it in a source checkout (a wheel ships them
+    inside the package; see ``llmops_ci.artifacts.schemas.schema_dir``)."""
+    package = Path(__file__).resolve().parent.parent
+    return package, package.parent / "schemas"
+
+
 def _package_stamp() -> str:
     """Size and mtime of every file of this llmops-ci and of its schemas (a stat each, no reads)."""
-    package = Path(__file__).resolve().parent.parent
     digest = hashlib.sha256()
-    for top in (package, package.parent / "schemas"):  # the schemas beside a source checkout's package
+    for top in _stamped_dirs():
         for directory, dirnames, filenames in os.walk(top):
             dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
             for name in sorted(filenames):
