@@ -299,7 +299,7 @@ run `run` · commit `abc123abc123` · 3 model calls (the rest from the cache)
 
 | case | why | output |
 | --- | --- | --- |
-| `c2` | equals: out \\| <b>put</b> | x \\| y 'z' <i>w</i> |
+| `c2` | equals: out \\| &lt;b&gt;put&lt;/b&gt; | x \\| y 'z' &lt;i&gt;w&lt;/i&gt; |
 | `c3` | error timeout: timed out |  |
 """
 
@@ -318,7 +318,7 @@ def test_a_non_agent_markdown_report_is_unchanged(tmp_path: Path) -> None:
     records = _plain_records()
     summary = summarize(iter(records), {"run_id": "run", "git_sha": "abc123abc123ff"})
     summary["model_calls"] = 3
-    assert eval_markdown.render(summary, records) == GOLDEN  # as the renderer wrote it before agents
+    assert eval_markdown.render(summary, records) == GOLDEN  # as before agents, HTML in cells escaped
 
 
 def test_a_non_agent_html_report_has_no_agent_parts(tmp_path: Path) -> None:

@@ -41,7 +41,8 @@ def _cell(text: Any) -> str:
 
 
 def _safe_cell(text: Any) -> str:
-    """A table cell of free text from an agent run: also HTML-escaped (it may sit near ``<details>``)."""
+    """A table cell of free text from a run (a model's output, a check's reason): also HTML-escaped, so a
+    viewer that renders HTML in Markdown shows ``<script>`` as text."""
     return html.escape(_cell(text), quote=False)
 
 
@@ -188,8 +189,9 @@ def _failures(records: list[dict[str, Any]]) -> list[str]:
         output = " ".join(str(record.get("output") or "").split())
         shown = output[:_OUTPUT_CHARS] + ("…" if len(output) > _OUTPUT_CHARS else "")
         repeat = f" #{record['repeat']}" if record.get("repeat") else ""
-        text = _safe_cell if _is_agent(record) else _cell
-        lines.append(f"| `{_cell(record['case'])}`{repeat} | {text(_reasons(record))} | {text(shown)} |")
+        lines.append(
+            f"| `{_cell(record['case'])}`{repeat} | {_safe_cell(_reasons(record))} | {_safe_cell(shown)} |"
+        )
     if not lines:
         return []
     more = len(bad) - SHOWN_FAILURES
