@@ -1,8 +1,9 @@
 """A review of the replay of an unchanged run (llmops_ci.eval.memo): every way a replay could show other
 results than a full run would at that moment, or happen when it should not, or crash.
 
-Tests marked ``xfail(strict=True)`` demonstrate a hole (the reason says which); the others guard tricky
-cases that work. "A full run" below means a run planned in full with the same cache (no memo)."""
+Most holes found at 82dadc2 were fixed by f1f366f and 2820a15: their tests now guard the fixes (each says
+what it found). Tests marked ``xfail(strict=True)`` demonstrate a hole still open (the reason says which);
+the others guard tricky cases that work. "A full run" means a run planned in full with the same cache."""
 
 from __future__ import annotations
 
@@ -108,13 +109,10 @@ def test_a_full_run_reads_a_pack_edited_in_place(runs: Runs, openai_server: Open
     assert outputs(directory) == ["receipt", "contract", "nda"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the manifest lists a pack directory by file names only: a pack rewritten in place (a "
-    "hand-fixed cassette, a checkout of a branch that changed it) keeps its name, and the replay shows "
-    "the old answers",
-)
 def test_a_pack_edited_in_place_is_not_replayed(runs: Runs, openai_server: OpenAIServer, repo: Path) -> None:
+    """Found at 82dadc2 (fixed since): the manifest lists a pack directory by file names only: a pack
+    rewritten in place (a hand-fixed cassette, a checkout of a branch that changed it) keeps its name, and the
+    replay shows the old answers."""
     warm(runs, openai_server)
     [pack] = packs(repo)
     pack.write_bytes(pack_with_answer(repo, "invoice", "receipt"))  # the same size: "invoice" -> "receipt"
@@ -123,15 +121,12 @@ def test_a_pack_edited_in_place_is_not_replayed(runs: Runs, openai_server: OpenA
     assert code == 1 and outputs(directory) == ["receipt", "contract", "nda"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the cache listings are taken when the memo is stored, after the run: a pack that a "
-    "concurrent --record finished while the run read the older one is taken for one the results came "
-    "from, and the next invocation replays the older answers",
-)
 def test_a_pack_finished_during_the_memoized_run_is_not_hidden(
     runs: Runs, openai_server: OpenAIServer, repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Found at 82dadc2 (fixed since): the cache listings are taken when the memo is stored, after the run: a
+    pack that a concurrent --record finished while the run read the older one is taken for one the results
+    came from, and the next invocation replays the older answers."""
     from llmops_ci.eval.cache import ResponseCache
 
     runs()  # the model answers: the cache is filled
@@ -151,15 +146,12 @@ def test_a_pack_finished_during_the_memoized_run_is_not_hidden(
     assert outputs(directory) == ["receipt", "contract", "nda"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an open pack (<time>-<random>.open.jsonl, a concurrent --record still writing) is read by a "
-    "full run as it grows, but the manifest knows it by name only: entries appended after the memo was "
-    "stored are not seen by the replay",
-)
 def test_entries_appended_to_an_open_pack_after_the_memo_are_seen(
     runs: Runs, openai_server: OpenAIServer, repo: Path
 ) -> None:
+    """Found at 82dadc2 (fixed since): an open pack (<time>-<random>.open.jsonl, a concurrent --record still
+    writing) is read by a full run as it grows, but the manifest knows it by name only: entries appended after
+    the memo was stored are not seen by the replay."""
     runs()  # the model answers: the cache is filled
     refreshed = pack_with_answer(repo, "invoice", "receipt")
     name = f"{time.time_ns() + 10**12:020d}-0pen0000.open.jsonl"
@@ -173,14 +165,12 @@ def test_entries_appended_to_an_open_pack_after_the_memo_are_seen(
     assert outputs(directory) == ["receipt", "contract", "nda"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the manifest stores the cache directories as given: a relative --cache-dir keys the memo by "
-    "its resolved path but is listed again relative to the new working directory, here a stale copy",
-)
 def test_a_relative_cache_dir_is_listed_where_it_was_resolved(
     runs: Runs, openai_server: OpenAIServer, repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Found at 82dadc2 (fixed since): the manifest stores the cache directories as given: a relative --cache-
+    dir keys the memo by its resolved path but is listed again relative to the new working directory, here a
+    stale copy."""
     first, second = tmp_path / "a", tmp_path / "b"
     first.mkdir()
     (repo / ".llmops").mkdir()  # else the first memo's directory changes the root's listing (a miss)
@@ -228,22 +218,23 @@ def test_a_loose_entry_in_a_legacy_cache_directory_is_seen_through_the_suites_pa
         (cache / key[:2]).mkdir(exist_ok=True)
         (cache / key[:2] / f"{key}.json").write_bytes(line)
     shutil.rmtree(cache / "packs")
-    code, _, err = runs()
+    code, copied, err = runs()
     assert code == 0 and REPLAYED not in err and len(packs(repo)) == 1
-    assert REPLAYED in runs()[2]
+    code, again, err = runs()  # the run that wrote the pack leaves no memo (its cache changed meanwhile)
+    code, replayed, err = runs() if REPLAYED not in err else (code, again, err)
+    assert code == 0 and REPLAYED in err
+    assert outputs(copied) == outputs(replayed) == ["invoice", "contract", "nda"]
 
 
 # --- files the run reads ---------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="terms_file (like cases files and litellm's table) is digested when the memo is stored, "
-    "after the run compiled the policy: an edit during the run is taken for what the verdicts came from",
-)
 def test_a_terms_file_edited_during_the_memoized_run_is_not_trusted(
     runs: Runs, openai_server: OpenAIServer, repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Found at 82dadc2 (fixed since): terms_file (like cases files and litellm's table) is digested when the
+    memo is stored, after the run compiled the policy: an edit during the run is taken for what the verdicts
+    came from."""
     from llmops_ci.eval.cache import ResponseCache
 
     write_files(repo, {"guardrails/words.yaml": POLICY, "guardrails/banned.txt": "forbidden\n"})
@@ -265,15 +256,12 @@ def test_a_terms_file_edited_during_the_memoized_run_is_not_trusted(
     assert code == 1 and records_of(directory)[0]["blocked"] == "output"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a cases file edited during the memoized run is caught by (size, mtime_ns) only, then digested "
-    "after the run: with a coarse timestamp (1-2 s filesystems, a copy that keeps times) the new content "
-    "is recorded as what the verdicts came from",
-)
 def test_a_cases_file_edited_during_the_memoized_run_within_the_timestamp_is_not_trusted(
     runs: Runs, openai_server: OpenAIServer, repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Found at 82dadc2 (fixed since): a cases file edited during the memoized run is caught by (size,
+    mtime_ns) only, then digested after the run: with a coarse timestamp (1-2 s filesystems, a copy that keeps
+    times) the new content is recorded as what the verdicts came from."""
     from llmops_ci.eval.cache import ResponseCache
 
     runs()
@@ -295,14 +283,12 @@ def test_a_cases_file_edited_during_the_memoized_run_within_the_timestamp_is_not
     assert code == 1 and [r["passed"] for r in records_of(directory)] == [True, True, False]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="llmops.yaml is read (load_project) before the snapshot digests it: an edit in between is "
-    "recorded as what the run used; the snapshot should digest the bytes load_project parsed",
-)
 def test_llmops_yaml_edited_before_the_snapshot_is_not_trusted(
     runs: Runs, openai_server: OpenAIServer, repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Found at 82dadc2 (fixed since): llmops.yaml is read (load_project) before the snapshot digests it: an
+    edit in between is recorded as what the run used; the snapshot should digest the bytes load_project
+    parsed."""
     runs()
     snapshot = memo.snapshot
 
@@ -394,14 +380,12 @@ spec:
     assert records_of(directory)[0]["blocked"] == "output"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="snapshot() drops a YAML file it cannot read (_file_entry returns None) instead of recording "
-    "it as unreadable: once readable again, a full run loads it, the replay does not look",
-)
 def test_a_yaml_file_that_becomes_readable_is_seen(
     runs: Runs, openai_server: OpenAIServer, repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Found at 82dadc2 (fixed since): snapshot() drops a YAML file it cannot read (_file_entry returns None)
+    instead of recording it as unreadable: once readable again, a full run loads it, the replay does not look.
+    """
     second = repo / "evals/second.yaml"
     second.write_text(suite(openai_server.base_url, "second"), encoding="utf-8")
     read_bytes = Path.read_bytes
@@ -450,53 +434,25 @@ def test_a_new_yaml_file_in_a_directory_the_include_globs_skip_still_misses(
     assert code == 0 and REPLAYED not in err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="in a source checkout the JSON Schemas the loader validates with live in the top-level "
-    "schemas/, outside the package the key stamps: an edited schema replays the older verdicts",
-)
-def test_an_edited_schema_is_not_replayed(
-    runs: Runs, openai_server: OpenAIServer, repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_key_stamps_the_schemas_the_loader_validates_with() -> None:
+    """Found at 82dadc2 (fixed since): in a source checkout the JSON Schemas live in the top-level
+    schemas/, outside the package the key stamped, so an edited schema replayed the older verdicts. White
+    box (the checkout's schemas are not edited here): the stamped directories hold ``schema_dir()``."""
     from llmops_ci.artifacts import schemas
 
-    copy = tmp_path / "schemas"
-    shutil.copytree(schemas.schema_dir(), copy)  # stands for the checkout's schemas/ (read only here)
-    monkeypatch.setattr(schemas, "schema_dir", lambda: copy)
-    clear_schema_caches(schemas)
-    try:
-        warm(runs, openai_server)
-        prompt_schema = copy / schemas.KIND_SCHEMAS["Prompt"]
-        document = json.loads(prompt_schema.read_text(encoding="utf-8"))
-        document["required"] = [*document.get("required", []), "x-reviewed"]  # a new required key
-        prompt_schema.write_text(json.dumps(document), encoding="utf-8")
-        clear_schema_caches(schemas)
-        code, _, err = runs()  # a full run: the prompt no longer validates, nothing is run
-    finally:
-        monkeypatch.undo()
-        clear_schema_caches(schemas)
-    assert REPLAYED not in err and code == 1
-
-
-def clear_schema_caches(module: Any) -> None:
-    for value in vars(module).values():
-        clear = getattr(value, "cache_clear", None)
-        if callable(clear):
-            clear()
+    directory = schemas.schema_dir().resolve()
+    assert any(directory == top or top in directory.parents for top in memo._stamped_dirs())
 
 
 # --- what is not a file of the project ----------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a memo made where litellm's price table was not found records no table; once the table is "
-    "there (litellm installed, another venv on the same checkout) a full run prices the calls, the replay "
-    "keeps cost null",
-)
 def test_a_price_table_that_appears_is_seen(
     runs: Runs, openai_server: OpenAIServer, repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Found at 82dadc2 (fixed since): a memo made where litellm's price table was not found records no table;
+    once the table is there (litellm installed, another venv on the same checkout) a full run prices the
+    calls, the replay keeps cost null."""
     from llmops_ci.providers import catalog
 
     monkeypatch.setattr(catalog, "litellm_table_path", lambda: None)
@@ -512,32 +468,32 @@ def test_a_price_table_that_appears_is_seen(
     assert all(r["metrics"]["cost_usd"] is not None for r in records_of(directory))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="local models' files (llmops.yaml providers.local options such as a knn-classifier's train "
-    "file) are not in the manifest: a full run stops when one is missing, the replay exits 0",
-)
-def test_a_missing_local_model_file_fails_as_a_full_run_would(
-    runs: Runs, openai_server: OpenAIServer, repo: Path
-) -> None:
+def local_model_project(repo: Path, openai_server: OpenAIServer, labels: tuple[str, str, str]) -> None:
+    """The suite on ``local/doc-classifier``, a knn-classifier (k=1) trained on data/train.jsonl, whose
+    three examples (invoice, contract and NDA texts) carry ``labels``."""
     project = PROJECT.replace(
         "spec: {}",
         "spec:\n  providers:\n    local:\n"
         "      doc-classifier: {use: knn-classifier, options: {train: data/train.jsonl, k: 1}}",
     )
+    texts = ("INVOICE total EUR", "CONTRACT between", "NDA mutual")
     train = "".join(
-        json.dumps({"text": text, "label": label}) + "\n"
-        for text, label in (
-            ("INVOICE total EUR", "invoice"),
-            ("CONTRACT between", "contract"),
-            ("NDA mutual", "nda"),
-        )
+        json.dumps({"text": t, "label": label}) + "\n" for t, label in zip(texts, labels, strict=True)
     )
     write_files(repo, {"llmops.yaml": project, "data/train.jsonl": train})
     local_suite = suite(openai_server.base_url).replace(
         f'{{id: {MODEL}, api_base: "{openai_server.base_url}"}}', "local/doc-classifier"
     )
     (repo / "evals/classifier.yaml").write_text(local_suite, encoding="utf-8")
+
+
+def test_a_missing_local_model_file_fails_as_a_full_run_would(
+    runs: Runs, openai_server: OpenAIServer, repo: Path
+) -> None:
+    """Found at 82dadc2 (fixed since): local models' files (llmops.yaml providers.local options such as a
+    knn-classifier's train file) were not in the manifest: a full run stops when one is missing, the replay
+    exited 0."""
+    local_model_project(repo, openai_server, ("invoice", "contract", "nda"))
     warm(runs, openai_server)
     assert openai_server.request_count == 0
     (repo / "data/train.jsonl").unlink()
@@ -547,22 +503,91 @@ def test_a_missing_local_model_file_fails_as_a_full_run_would(
 
 @pytest.mark.xfail(
     strict=True,
-    reason="the key stamps llmops_ci's own files and sys.version, not the libraries the verdicts and "
-    "requests come from (jinja2 renders the requests, jsonschema and PyYAML check and read the cases): "
-    "`pip install -U` in the same environment, or another venv on the same checkout, replays",
+    reason="not the memo's: the response cache keys a local/ model's request by model id, params and "
+    "messages only, so after its training data changes a full run still serves the old model's answers "
+    "from the cache (the memo now misses, and the full run is as stale); the key needs a digest of the "
+    "local model's options and the files they name",
 )
-def test_the_key_follows_the_libraries_a_run_depends_on(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Pins the recommended fix: the versions (importlib.metadata) of llmops-ci's requirements in the key."""
-    import importlib.metadata
+def test_a_local_models_new_training_data_is_not_answered_from_the_cache(
+    runs: Runs, openai_server: OpenAIServer, repo: Path
+) -> None:
+    local_model_project(repo, openai_server, ("invoice", "contract", "nda"))
+    warm(runs, openai_server)
+    local_model_project(repo, openai_server, ("receipt", "contract", "nda"))  # relabelled training data
+    code, directory, err = runs("--no-cache")
+    assert code == 1 and outputs(directory)[0] == "receipt"  # what the model answers now
+    code, directory, err = runs()
+    assert REPLAYED not in err
+    assert outputs(directory)[0] == "receipt" and code == 1
 
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the key is computed again when the memo is stored, after the run: a library upgraded while "
+    "the run ran files the old library's results under the new library's key; the key taken at lookup "
+    "should be the one stored",
+)
+def test_a_library_upgraded_during_the_memoized_run_does_not_key_its_results(
+    runs: Runs, openai_server: OpenAIServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from llmops_ci.eval.cache import ResponseCache
+
+    runs()
+    close = ResponseCache.close
+    libraries = memo._distributions
+
+    def close_while_pip_upgrades(self: ResponseCache) -> None:
+        close(self)
+        monkeypatch.setattr(memo, "_distributions", lambda: [*libraries(), "somelib-2.0.dist-info"])
+
+    monkeypatch.setattr(ResponseCache, "close", close_while_pip_upgrades)
+    assert runs()[0] == 0  # ran with the old libraries: leaves a memo
+    monkeypatch.setattr(ResponseCache, "close", close)
+    code, _, err = runs()  # the new libraries: no run made with them yet
+    assert code == 0 and REPLAYED not in err
+
+
+def fake_distribution(site: Path, name: str, version: str) -> Path:
+    info = site / f"{name}-{version}.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n", "utf-8")
+    (info / "RECORD").write_text(f"{name}/__init__.py,,\n", encoding="utf-8")
+    return info
+
+
+def test_a_library_upgrade_changes_the_key(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found at 82dadc2 (fixed since): the key stamped llmops_ci's own files and sys.version only, so `pip
+    install -U` of a library the verdicts come from (jinja2, jsonschema, PyYAML...) replayed."""
+    site = tmp_path / "site-packages"
+    info = fake_distribution(site, "somelib", "1.0")
+    monkeypatch.syspath_prepend(str(site))
     invocation = memo.Invocation(repo.resolve(), (), None, None, None)
     before = invocation.key()
-    version = importlib.metadata.version
+    shutil.rmtree(info)
+    fake_distribution(site, "somelib", "2.0")
+    assert invocation.key() != before
 
-    def upgraded(name: str) -> str:
-        return "999.0" if name.lower() in {"jinja2", "jsonschema", "pyyaml"} else version(name)
 
-    monkeypatch.setattr(importlib.metadata, "version", upgraded)
+@pytest.mark.xfail(
+    strict=True,
+    reason="the key lists dist-info names (name-version) only: a library reinstalled at the same version "
+    "with other code (a patched fork, --force-reinstall of a local build) rewrites its RECORD but keeps the "
+    "key; stamping each RECORD's size and mtime (one stat per distribution) would see it",
+)
+def test_a_library_reinstalled_at_the_same_version_changes_the_key(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = tmp_path / "site-packages"
+    info = fake_distribution(site, "somelib", "1.0")
+    monkeypatch.syspath_prepend(str(site))
+    invocation = memo.Invocation(repo.resolve(), (), None, None, None)
+    before = invocation.key()
+    record = info / "RECORD"
+    record.write_text("somelib/__init__.py,sha256=patched,1234\nsomelib/extra.py,,\n", encoding="utf-8")
+    later = time.time_ns() + 10**9
+    os.utime(record, ns=(later, later))
     assert invocation.key() != before
 
 
@@ -605,14 +630,12 @@ def test_the_cache_dir_option_keys_the_memo(runs: Runs, openai_server: OpenAISer
     assert REPLAYED in runs("--cache-dir", str(other), "--replay")[2]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="performance, not correctness: with the cache outside the project (ci pr, --cache-dir) the "
-    "first memo creates .llmops/ in the root, which changes the root's listing: the next run misses",
-)
 def test_the_first_memo_of_a_project_without_llmops_dir_is_replayed(
     runs: Runs, openai_server: OpenAIServer, repo: Path, tmp_path: Path
 ) -> None:
+    """Found at 82dadc2 (fixed since): performance, not correctness: with the cache outside the project (ci
+    pr, --cache-dir) the first memo creates .llmops/ in the root, which changes the root's listing: the next
+    run misses."""
     cache = str(tmp_path / "cache")
     warm(runs, openai_server, "--cache-dir", cache)
     assert REPLAYED in runs("--cache-dir", cache)[2]
@@ -634,15 +657,13 @@ def test_a_memo_with_a_header_that_is_not_an_object_is_a_miss(
     assert code == 0 and REPLAYED not in err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the memo's summary line is trusted as it is: one that is not a run's summary (no 'passed', "
-    "'suites') crashes the replay in _conclude (KeyError, exit 3) instead of being a miss",
-)
 @pytest.mark.parametrize("summary", ["[]", "{}", '{"suites": []}'])
 def test_a_memo_with_a_summary_that_is_not_a_summary_is_a_miss(
     runs: Runs, openai_server: OpenAIServer, repo: Path, summary: str
 ) -> None:
+    """Found at 82dadc2 (fixed since): the memo's summary line is trusted as it is: one that is not a run's
+    summary (no 'passed', 'suites') crashes the replay in _conclude (KeyError, exit 3) instead of being a
+    miss."""
     warm(runs, openai_server)
     for path in memo_files(repo):
         manifest, _summary, records = path.read_bytes().split(b"\n", 2)
@@ -651,15 +672,12 @@ def test_a_memo_with_a_summary_that_is_not_a_summary_is_a_miss(
     assert code == 0 and REPLAYED not in err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="lookup() validates and reads the header of one memo file, replay() opens the path again: a "
-    "memo stored meanwhile under the same key (another process's full run after an edit; a header of "
-    "the same length is the norm) gives its records under the first memo's summary",
-)
 def test_a_memo_replaced_between_lookup_and_replay_is_not_mixed(
     runs: Runs, openai_server: OpenAIServer, repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Found at 82dadc2 (fixed since): lookup() validates and reads the header of one memo file, replay()
+    opens the path again: a memo stored meanwhile under the same key (another process's full run after an
+    edit; a header of the same length is the norm) gives its records under the first memo's summary."""
     from llmops_ci.eval.results import load_run
 
     warm(runs, openai_server)
@@ -692,14 +710,12 @@ def test_a_memo_replaced_between_lookup_and_replay_is_not_mixed(
     assert written["passed"] == recomputed["passed"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="replay() opens the memo again after lookup(): a memo removed meanwhile (another process's "
-    "_prune keeps the newest 8) raises FileNotFoundError, an internal error (exit 3), not a full run",
-)
 def test_a_memo_pruned_between_lookup_and_replay_runs_in_full(
     runs: Runs, openai_server: OpenAIServer, repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Found at 82dadc2 (fixed since): replay() opens the memo again after lookup(): a memo removed meanwhile
+    (another process's _prune keeps the newest 8) raises FileNotFoundError, an internal error (exit 3), not a
+    full run."""
     warm(runs, openai_server)
     [path] = memo_files(repo)
     replay = memo.replay
