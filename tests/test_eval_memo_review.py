@@ -1,8 +1,7 @@
 """A review of the replay of an unchanged run (llmops_ci.eval.memo): every way a replay could show other
 results than a full run would at that moment, or happen when it should not, or crash.
 
-Most holes found at 82dadc2 were fixed by f1f366f and 2820a15: their tests now guard the fixes (each says
-what it found). Tests marked ``xfail(strict=True)`` demonstrate a hole still open (the reason says which);
+Every hole found (at 82dadc2 and after) is fixed: its test now guards the fix (each says what it found);
 the others guard tricky cases that work. "A full run" means a run planned in full with the same cache."""
 
 from __future__ import annotations
@@ -64,7 +63,10 @@ def runs(repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Runs
 
 
 def outputs(directory: Path) -> list[Any]:
-    return [record["output"] for record in records_of(directory)]
+    """The outputs in case order (records are written as calls finish, in any order)."""
+    order = {"inv-1": 0, "con-1": 1, "nda-1": 2}
+    ranked = sorted(records_of(directory), key=lambda record: order.get(record["case"], 3))
+    return [record["output"] for record in ranked]
 
 
 def packs(repo: Path, group: str = GROUP) -> list[Path]:
@@ -501,13 +503,6 @@ def test_a_missing_local_model_file_fails_as_a_full_run_would(
     assert REPLAYED not in err and code == 2 and "train" in err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="not the memo's: the response cache keys a local/ model's request by model id, params and "
-    "messages only, so after its training data changes a full run still serves the old model's answers "
-    "from the cache (the memo now misses, and the full run is as stale); the key needs a digest of the "
-    "local model's options and the files they name",
-)
 def test_a_local_models_new_training_data_is_not_answered_from_the_cache(
     runs: Runs, openai_server: OpenAIServer, repo: Path
 ) -> None:
@@ -521,12 +516,6 @@ def test_a_local_models_new_training_data_is_not_answered_from_the_cache(
     assert outputs(directory)[0] == "receipt" and code == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the key is computed again when the memo is stored, after the run: a library upgraded while "
-    "the run ran files the old library's results under the new library's key; the key taken at lookup "
-    "should be the one stored",
-)
 def test_a_library_upgraded_during_the_memoized_run_does_not_key_its_results(
     runs: Runs, openai_server: OpenAIServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -567,15 +556,9 @@ def test_a_library_upgrade_changes_the_key(
     before = invocation.key()
     shutil.rmtree(info)
     fake_distribution(site, "somelib", "2.0")
-    assert invocation.key() != before
+    assert memo.Invocation(repo.resolve(), (), None, None, None).key() != before  # a new invocation
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the key lists dist-info names (name-version) only: a library reinstalled at the same version "
-    "with other code (a patched fork, --force-reinstall of a local build) rewrites its RECORD but keeps the "
-    "key; stamping each RECORD's size and mtime (one stat per distribution) would see it",
-)
 def test_a_library_reinstalled_at_the_same_version_changes_the_key(
     repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -588,7 +571,7 @@ def test_a_library_reinstalled_at_the_same_version_changes_the_key(
     record.write_text("somelib/__init__.py,sha256=patched,1234\nsomelib/extra.py,,\n", encoding="utf-8")
     later = time.time_ns() + 10**9
     os.utime(record, ns=(later, later))
-    assert invocation.key() != before
+    assert memo.Invocation(repo.resolve(), (), None, None, None).key() != before  # a new invocation
 
 
 def test_llmops_ci_model_from_the_environment_keys_the_memo(

@@ -11,7 +11,8 @@ every case again.
 The key covers the invocation (project root, suites, ``--model``, ``--shard``, ``--cache-dir``), this
 llmops-ci (version; size and mtime of every file of the package and of its JSON Schemas, so an edited
 checkout never replays an older build's verdicts), Python, every installed distribution (the names of the
-``*.dist-info`` directories: a library upgrade is a miss) and where litellm's price table is. The manifest,
+``*.dist-info`` directories and their RECORD's size and mtime: an upgrade or a reinstall is a miss) and
+where litellm's price table is. It is computed once per invocation, before the run. The manifest,
 taken *before* the run reads each input and checked again when it ends (an input edited meanwhile leaves
 no memo), covers:
 
@@ -36,6 +37,7 @@ import os
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -66,6 +68,11 @@ class Invocation:
     cache_dir: Path | None
 
     def key(self) -> str:
+        """Computed once: the key a lookup used is the key a store uses, whatever was installed meanwhile."""
+        return self._key
+
+    @cached_property
+    def _key(self) -> str:
         from llmops_ci import __version__
         from llmops_ci.providers.catalog import litellm_table_path
 
@@ -112,15 +119,23 @@ def _package_stamp() -> str:
 
 
 def _distributions() -> list[str]:
-    """The installed distributions with their versions (``name-1.2.dist-info``), one listing per
-    site-packages directory on the path."""
+    """The installed distributions with their versions (``name-1.2.dist-info``) and the size and mtime of
+    each one's RECORD (a reinstall at the same version rewrites it), per site-packages directory on the
+    path."""
     found: list[str] = []
     for entry in sys.path:
-        if os.path.basename(entry) in ("site-packages", "dist-packages"):
+        if os.path.basename(entry) not in ("site-packages", "dist-packages"):
+            continue
+        try:
+            names = [name for name in os.listdir(entry) if name.endswith(".dist-info")]
+        except OSError:
+            continue
+        for name in names:
             try:
-                found += (name for name in os.listdir(entry) if name.endswith(".dist-info"))
+                stat = os.stat(os.path.join(entry, name, "RECORD"))
+                found.append(f"{name}:{stat.st_size}:{stat.st_mtime_ns}")
             except OSError:
-                continue
+                found.append(name)
     return sorted(found)
 
 

@@ -151,17 +151,15 @@ class Call:
         if self.agent is not None:  # --- agent suites: the tools, fixtures and step limit count too
             from llmops_ci.agents.task import task_cache_key
 
-            return task_cache_key(
-                self.model.id, self.model.params, self._messages_json, self.repeat, self.agent
-            )
+            params = self.model.params
+            if self.model.id.startswith("local/"):
+                from llmops_ci.providers.local import fingerprint
+
+                params = {**params, "x-local-model": fingerprint(self.model.id)}
+            return task_cache_key(self.model.id, params, self._messages_json, self.repeat, self.agent)
         tail = self.plan.request_tails.get((id(self.model), self.repeat))
         if tail is None:
-            request = {
-                "model": self.model.id,
-                "params": self.model.params,
-                "tools": None,
-                "repeat": self.repeat,
-            }
+            request = _request_fields(self.model, self.repeat)
             tail = self.plan.request_tails[(id(self.model), self.repeat)] = canonical_json(request)
         # "messages" sorts before every other key: the canonical JSON of the whole request
         return sha256_hex('{"messages":' + self._messages_json + "," + tail[1:])
@@ -173,14 +171,18 @@ class Call:
 
 def request_key(model: ModelSpec, messages: list[dict[str, str]], repeat: int) -> str:
     """The cache key of a request, computed the plain way (what :attr:`Call.cache_key` equals)."""
-    request = {
-        "model": model.id,
-        "params": model.params,
-        "messages": messages,
-        "tools": None,
-        "repeat": repeat,
-    }
-    return sha256_hex(canonical_json(request))
+    return sha256_hex(canonical_json({**_request_fields(model, repeat), "messages": messages}))
+
+
+def _request_fields(model: ModelSpec, repeat: int) -> dict[str, Any]:
+    """A request's fields besides its messages. A ``local/`` model adds what its answers depend on
+    (:func:`llmops_ci.providers.local.fingerprint`): its training data is part of the request."""
+    request: dict[str, Any] = {"model": model.id, "params": model.params, "tools": None, "repeat": repeat}
+    if model.id.startswith("local/"):
+        from llmops_ci.providers.local import fingerprint
+
+        request["local"] = fingerprint(model.id)
+    return request
 
 
 @dataclass

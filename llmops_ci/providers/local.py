@@ -65,6 +65,7 @@ class _Entry:
 
 _ENTRIES: dict[str, _Entry] = {}
 _INSTANCES: dict[str, LocalModel] = {}
+_FINGERPRINTS: dict[str, str] = {}  # computed once per registration (files are read then)
 _LOCK = threading.RLock()
 
 
@@ -81,6 +82,7 @@ def register(
             LOCAL_MODELS[name] = value
             _ENTRIES[name] = entry
             _INSTANCES.pop(name, None)
+            _FINGERPRINTS.pop(name, None)
         if entry.options is not None:
             try:
                 model = _construct(entry)
@@ -88,6 +90,64 @@ def register(
                 raise LocalModelError(f"{where}: local model {name!r}: {error}") from None
             with _LOCK:
                 _INSTANCES[name] = model
+
+
+def fingerprint(model: str) -> str:
+    """What a ``local/<name>`` model's answers depend on besides the request, as a digest for the response
+    cache's key: its llmops.yaml entry (class and options), the content of every file its options name
+    (training data), the source of a ``module:Class`` of the project's own and this llmops-ci's version
+    (the built-in baselines' code). New training data is then a cache miss, not a stale answer."""
+    name = model.split("/", 1)[1] if model.startswith(f"{PROVIDER}/") else model
+    with _LOCK:
+        entry = _ENTRIES.get(name)
+        known = _FINGERPRINTS.get(name)
+    if known is None:
+        known = _FINGERPRINTS[name] = _fingerprint(name, entry)
+    return known
+
+
+def _fingerprint(name: str, entry: _Entry | None) -> str:
+    import hashlib
+    import json
+
+    from llmops_ci import __version__
+
+    digest = hashlib.sha256(f"{__version__}\n{name}\n".encode())
+    if entry is None:  # a built-in answering under its own name: its code is this llmops-ci's
+        return digest.hexdigest()
+    options = dict(entry.options or {})
+    digest.update(json.dumps([entry.target, options], sort_keys=True, default=str).encode())
+    for value in options.values():
+        if isinstance(value, str) and value:
+            path = Path(value) if Path(value).is_absolute() else entry.base_dir / value
+            digest.update(_content_digest(path))
+    source = _module_source(entry.target)
+    if source is not None:
+        digest.update(_content_digest(source))
+    return digest.hexdigest()
+
+
+def _content_digest(path: Path) -> bytes:
+    import hashlib
+
+    try:
+        return hashlib.sha256(path.read_bytes()).digest() if path.is_file() else b"-"
+    except OSError:
+        return b"!"
+
+
+def _module_source(target: str) -> Path | None:
+    """The file of a ``module:Class`` that is not one of llmops-ci's own, if it can be found unimported."""
+    module = target.split(":", 1)[0]
+    if module.startswith("llmops_ci."):
+        return None
+    try:
+        import importlib.util
+
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        return None
+    return Path(spec.origin) if spec is not None and spec.origin else None
 
 
 def register_project(config: ProjectConfig) -> None:
