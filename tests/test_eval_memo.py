@@ -310,3 +310,70 @@ def test_a_memo_damaged_inside_its_records_runs_in_full(
         without(r, "run_id") for r in records_of(cached)
     ]
     assert REPLAYED in runs()[2]  # the full run left a sound memo again
+
+
+def rag_repo(root: Path) -> Path:
+    """A BM25 RagPipeline over a five-file corpus, answered by the built-in extractive-qa baseline."""
+    from tests.test_rag_eval import CORPUS, PIPELINE, suite_yaml
+
+    prompt = """\
+apiVersion: llmops-ci/v1
+kind: Prompt
+metadata: {name: answer}
+spec:
+  model: {id: local/extractive-qa}
+  inputs: {type: object, required: [question], properties: {question: {type: string}}}
+  messages:
+    - {role: system, content: "Answer from the context only."}
+    - {role: user, content: "Question: {{ question }}\\n\\nContext:\\n{{ context }}"}
+"""
+    files: dict[str, str | bytes] = {
+        "llmops.yaml": PROJECT,
+        "prompts/answer.yaml": prompt,
+        "rag/birds.yaml": PIPELINE,
+        "evals/birds.yaml": suite_yaml(),
+        **CORPUS,
+    }
+    return write_files(root, files)
+
+
+@pytest.mark.parametrize(
+    ("change", "replayed"),
+    [
+        ("nothing", True),
+        ("edit a corpus document", False),
+        ("add a corpus document", False),
+        ("add a corpus subdirectory", False),
+        ("add a hidden file to the corpus", True),
+    ],
+)
+def test_a_rag_suite_is_replayed_until_its_corpus_changes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], change: str, replayed: bool
+) -> None:
+    repo = rag_repo(tmp_path / "repo")
+    runs = Runs(repo, tmp_path / "out", capsys)
+    for _ in range(2):
+        code, directory, err = runs()
+        assert REPLAYED not in err, err
+    before = {r["case"]: r for r in records_of(directory)}
+    if change == "edit a corpus document":
+        (repo / "corpus/e.txt").write_text("swan swan\n", encoding="utf-8")
+    elif change == "add a corpus document":
+        (repo / "corpus/f.txt").write_text("owl owl owl owl\n", encoding="utf-8")
+    elif change == "add a corpus subdirectory":
+        (repo / "corpus/more").mkdir()
+        (repo / "corpus/more/g.txt").write_text("owl\n", encoding="utf-8")
+    elif change == "add a hidden file to the corpus":
+        (repo / "corpus/.notes.txt").write_text("owl owl owl owl owl\n", encoding="utf-8")
+    code, directory, err = runs()
+    assert (REPLAYED in err) is replayed, err
+    after = {r["case"]: r for r in records_of(directory)}
+    chunks = {case: [c["id"] for c in r["retrieval"]["chunks"]] for case, r in after.items()}
+    if change == "add a corpus document":
+        assert chunks["q-owl"][0] == "f.txt#0"  # the new document ranks first
+    elif change == "add a corpus subdirectory":
+        assert "more/g.txt#0" in chunks["q-owl"]
+    elif change == "edit a corpus document":
+        assert after["q-swan"]["target"]["index"] != before["q-swan"]["target"]["index"]
+    else:
+        assert chunks == {case: [c["id"] for c in r["retrieval"]["chunks"]] for case, r in before.items()}

@@ -245,6 +245,10 @@ def _run(root: Path, options: EvalOptions, invocation: memo.Invocation | None) -
     if options.model:
         override_models(graph, options.model)
     read_later = memo.file_entries(_read_files(config, graph)) if invocation is not None else []  # ... cases
+    if tree is not None:
+        for corpus in _corpora(graph):  # ... and the RAG corpora the planner retrieves from
+            tree.dirs += corpus.dirs
+            tree.files += corpus.files
     guards = EvalGuards(graph)
     try:
         plan = plan_run(graph, config, options.suites, options.shard)
@@ -318,12 +322,35 @@ def _local_model_files(config: ProjectConfig) -> list[Path]:
     return found
 
 
+def _corpora(graph: Graph) -> list[memo.Snapshot]:
+    """The corpora of the RagPipelines that suites target, as their reader will see them."""
+    from llmops_ci.rag.pipeline import PipelineConfig
+
+    names = set()
+    for suite in graph.of_kind("EvalSuite", valid_only=False, everywhere=True):
+        target = suite.spec.get("target") if isinstance(suite.spec, dict) else None
+        if isinstance(target, dict) and isinstance(target.get("rag"), str):
+            names.add(target["rag"])
+    found = []
+    for name in sorted(names):
+        pipeline = graph.get("RagPipeline", name)
+        if pipeline is None or not pipeline.valid:
+            continue  # the planner reports it
+        try:
+            found.append(memo.corpus_snapshot(PipelineConfig.from_artifact(pipeline).corpus_dir))
+        except LlmopsError:
+            continue
+    return found
+
+
 def _memoizable(config: ProjectConfig, plan: RunPlan) -> bool:
-    """No input outside the manifest: no RAG corpus, no ``python`` assertion, no local model class of
-    the project's own (see llmops_ci.eval.memo)."""
+    """No input outside the manifest: no dense retrieval (its vectors come from an embedding cache), no
+    ``python`` assertion, no local model class of the project's own (see llmops_ci.eval.memo)."""
     from llmops_ci.baselines import BASELINES
 
-    if any(suite.rag is not None or suite.runs_user_code for suite in plan.plans):
+    if any(suite.runs_user_code for suite in plan.plans):
+        return False
+    if any(suite.rag is not None and suite.rag.retriever.config.dense for suite in plan.plans):
         return False
     providers = config.spec.get("providers")
     local = providers.get("local") if isinstance(providers, dict) else None

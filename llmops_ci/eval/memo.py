@@ -18,15 +18,18 @@ no memo), covers:
 
 - every directory the loader walks, by what it holds (a new subdirectory or YAML file there is a miss;
   other new files are not), and by content digest every YAML file there (an unreadable one as unreadable),
-  ``llmops.yaml``, every suite's cases files, every guardrail ``terms_file`` and litellm's price table. A
-  checkout that rewrites a file with the same bytes still hits; no mtime of an input is trusted;
+  ``llmops.yaml``, every suite's cases files, every guardrail ``terms_file``, the files local models'
+  options name and litellm's price table. A checkout that rewrites a file with the same bytes still hits;
+  no mtime of an input is trusted;
+- the corpus of every RagPipeline a suite targets: every directory and file under it that is not hidden
+  (what the corpus reader reads), files by content;
 - the response cache: the listing of the cache's top directory and, by size and digest, every pack of the
   suites run (``--record``, a merge, a pack written by a concurrent run or a cleared cache are misses).
 
 Never memoized: runs that made a model call or met a miss, interrupted or incomplete runs, runs over
-budget, suites that target a RagPipeline (their corpus is outside the manifest) or run ``python``
-assertions, projects whose ``providers.local`` name their own Python classes (user code), and
-``--no-cache``/``--record``/``--dry-run`` invocations.
+budget, suites whose RagPipeline searches vectors (dense or hybrid: the vectors come from an embedding
+cache) or that run ``python`` assertions, projects whose ``providers.local`` name their own Python classes
+(user code), and ``--no-cache``/``--record``/``--dry-run`` invocations.
 """
 
 from __future__ import annotations
@@ -171,12 +174,19 @@ def files_hold(entries: list[list[Any]]) -> bool:
     return True
 
 
-def _relevant_names(directory: Path, at_root: bool) -> list[str] | None:
-    """What in a directory could change the graph: its subdirectories (not those the loader never walks)
-    and its YAML files."""
-    skipped = _EXCLUDED_AT_ROOT | _EXCLUDED_ANYWHERE if at_root else _EXCLUDED_ANYWHERE
+#: how a directory's entries are compared: the project's root and its other walked directories (their
+#: subdirectories and YAML files), or a RAG corpus directory (every entry not hidden)
+_ROOT, _TREE, _CORPUS = "root", "tree", "corpus"
+
+
+def _relevant_names(directory: Path, mode: str) -> list[str] | None:
+    """What in a directory could change what a run reads (see the modes above); the loader never walks
+    its default excludes, the corpus reader skips hidden entries."""
+    skipped = _EXCLUDED_AT_ROOT | _EXCLUDED_ANYWHERE if mode == _ROOT else _EXCLUDED_ANYWHERE
     try:
         with os.scandir(directory) as entries:
+            if mode == _CORPUS:
+                return sorted(entry.name for entry in entries if not entry.name.startswith("."))
             return sorted(
                 entry.name
                 for entry in entries
@@ -212,14 +222,28 @@ def snapshot(walked: Iterable[tuple[Path, list[str]]], root: Path) -> Snapshot:
     dirs: list[list[Any]] = []
     files: list[list[Any]] = []
     for directory, filenames in walked:
-        at_root = directory == root
-        dirs.append([str(directory), at_root, _relevant_names(directory, at_root)])
+        mode = _ROOT if directory == root else _TREE
+        dirs.append([str(directory), mode, _relevant_names(directory, mode)])
         files += file_entries(directory / name for name in filenames if name.endswith(YAML_SUFFIXES))
     return Snapshot(dirs, files)
 
 
+def corpus_snapshot(directory: Path) -> Snapshot:
+    """A RAG corpus as its reader sees it (``llmops_ci.rag.corpus.corpus_files``): every directory and file
+    not hidden under ``directory``, files by content."""
+    dirs: list[list[Any]] = []
+    files: list[list[Any]] = []
+    for folder, subfolders, names in os.walk(directory):
+        subfolders[:] = sorted(name for name in subfolders if not name.startswith("."))
+        dirs.append([folder, _CORPUS, _relevant_names(Path(folder), _CORPUS)])
+        files += file_entries(Path(folder) / name for name in sorted(names) if not name.startswith("."))
+    if not dirs:  # missing: it must still be missing
+        dirs.append([str(directory), _CORPUS, None])
+    return Snapshot(dirs, files)
+
+
 def _dirs_hold(dirs: list[list[Any]]) -> bool:
-    return all(_relevant_names(Path(path), at_root) == names for path, at_root, names in dirs)
+    return all(_relevant_names(Path(path), mode) == names for path, mode, names in dirs)
 
 
 def cache_state(cache_dir: Path, groups: Iterable[str]) -> list[list[Any]]:
