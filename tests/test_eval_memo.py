@@ -353,7 +353,7 @@ def test_a_rag_suite_is_replayed_until_its_corpus_changes(
     repo = rag_repo(tmp_path / "repo")
     runs = Runs(repo, tmp_path / "out", capsys)
     for _ in range(2):
-        code, directory, err = runs()
+        _, directory, err = runs()
         assert REPLAYED not in err, err
     before = {r["case"]: r for r in records_of(directory)}
     if change == "edit a corpus document":
@@ -365,7 +365,7 @@ def test_a_rag_suite_is_replayed_until_its_corpus_changes(
         (repo / "corpus/more/g.txt").write_text("owl\n", encoding="utf-8")
     elif change == "add a hidden file to the corpus":
         (repo / "corpus/.notes.txt").write_text("owl owl owl owl owl\n", encoding="utf-8")
-    code, directory, err = runs()
+    _, directory, err = runs()
     assert (REPLAYED in err) is replayed, err
     after = {r["case"]: r for r in records_of(directory)}
     chunks = {case: [c["id"] for c in r["retrieval"]["chunks"]] for case, r in after.items()}
