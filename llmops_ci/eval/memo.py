@@ -103,7 +103,7 @@ def _stamped_dirs() -> tuple[Path, ...]:
     """This llmops-ci's package, and the JSON Schemas beside it in a source checkout (a wheel ships them
     inside the package; see ``llmops_ci.artifacts.schemas.schema_dir``)."""
     package = Path(__file__).resolve().parent.parent
-    return package, package.parent / "schemas"
+    return (package,) if (package / "schemas").is_dir() else (package, package.parent / "schemas")
 
 
 def _package_stamp() -> str:
