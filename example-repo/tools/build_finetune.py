@@ -134,7 +134,9 @@ def held_out(rows: list[dict[str, str]]) -> set[int]:
     chosen: set[int] = set()
     for label, entries in by_label.items():
         if len(entries) <= VALIDATION_PER_CATEGORY:
-            raise SourceError(f"{SOURCE}: category {label!r} has {len(entries)} document(s), too few to split")
+            raise SourceError(
+                f"{SOURCE}: category {label!r} has {len(entries)} document(s), too few to split"
+            )
         chosen.update(index for _, index in sorted(entries)[:VALIDATION_PER_CATEGORY])
     return chosen
 
