@@ -202,8 +202,13 @@ def outputs(repo: Path) -> dict[str, list[dict[str, Any]]]:
 
 
 def write(repo: Path, out: Path) -> dict[str, int]:
+    return write_jsonl(outputs(repo), out)
+
+
+def write_jsonl(files: dict[str, list[dict[str, Any]]], out: Path) -> dict[str, int]:
+    """Each ``relative path -> rows`` as a JSONL file under ``out``; the rows written per file."""
     counts = {}
-    for relative, rows in outputs(repo).items():
+    for relative, rows in files.items():
         target = out / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(

@@ -38,6 +38,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from build_cases import write_jsonl  # a sibling script: run as one, its directory is on the path
+
 EXAMPLE_REPO = Path(__file__).resolve().parent.parent
 SOURCE = "data/train/classification.jsonl"
 TRAINING = "finetune/data/train.jsonl"
@@ -152,15 +154,7 @@ def outputs(repo: Path) -> dict[str, list[dict[str, Any]]]:
 
 
 def write(repo: Path, out: Path) -> dict[str, int]:
-    counts = {}
-    for relative, rows in outputs(repo).items():
-        target = out / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(
-            "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), encoding="utf-8"
-        )
-        counts[relative] = len(rows)
-    return counts
+    return write_jsonl(outputs(repo), out)
 
 
 def main(argv: list[str] | None = None) -> int:
