@@ -18,7 +18,7 @@ from llmops_ci.cli import main
 from tests.conftest import PROJECT, write_files
 from tests.fakes.openai_server import OpenAIServer
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MODEL = "openai/gpt-4o-mini-2024-07-18"
 REPLAYED = "nothing changed since run"
 
@@ -56,28 +56,6 @@ spec:
 {extra}"""
 
 
-@pytest.fixture(autouse=True)
-def _api_key(monkeypatch: pytest.MonkeyPatch, openai_server: OpenAIServer) -> None:
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
-    monkeypatch.setenv("OPENAI_BASE_URL", openai_server.base_url)  # --model names no api_base
-
-
-@pytest.fixture
-def repo(tmp_path: Path, openai_server: OpenAIServer) -> Path:
-    openai_server.reply(r"INVOICE", "invoice")
-    openai_server.reply(r"CONTRACT", "contract")
-    openai_server.reply(r"NDA", "nda")
-    return write_files(
-        tmp_path / "repo",
-        {
-            "llmops.yaml": PROJECT,
-            "prompts/classifier.yaml": PROMPT,
-            "evals/classifier.yaml": suite(openai_server.base_url),
-            "evals/cases/classifier.jsonl": CASES,
-        },
-    )
-
-
 class Runs:
     """Runs ``eval`` in this process, each into its own results directory."""
 
@@ -92,11 +70,6 @@ class Runs:
         captured = self.capsys.readouterr()
         self.stdout = captured.out
         return code, directory, captured.err
-
-
-@pytest.fixture
-def runs(repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Runs:
-    return Runs(repo, tmp_path / "out", capsys)
 
 
 def records_of(directory: Path) -> list[dict[str, Any]]:

@@ -19,8 +19,8 @@ import pytest
 from llmops_ci.cli import main
 from llmops_ci.eval import memo
 from tests.conftest import PROJECT, write_files
+from tests.eval_memo.test_eval_memo import CASES, MODEL, REPLAYED, Runs, records_of, suite, warm
 from tests.fakes.openai_server import OpenAIServer
-from tests.test_eval_memo import CASES, MODEL, PROMPT, REPLAYED, Runs, records_of, suite, warm
 
 GROUP = "classifier-regression"  # the suite of the fixture repository, as a pack directory
 
@@ -32,34 +32,6 @@ spec:
   checks:
     - {id: banned, type: denylist, scopes: {output: block}, terms_file: banned.txt}
 """
-
-
-@pytest.fixture(autouse=True)
-def _api_key(monkeypatch: pytest.MonkeyPatch, openai_server: OpenAIServer) -> None:
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
-    monkeypatch.setenv("OPENAI_BASE_URL", openai_server.base_url)
-    monkeypatch.delenv("LLMOPS_CI_MODEL", raising=False)
-
-
-@pytest.fixture
-def repo(tmp_path: Path, openai_server: OpenAIServer) -> Path:
-    openai_server.reply(r"INVOICE", "invoice")
-    openai_server.reply(r"CONTRACT", "contract")
-    openai_server.reply(r"NDA", "nda")
-    return write_files(
-        tmp_path / "repo",
-        {
-            "llmops.yaml": PROJECT,
-            "prompts/classifier.yaml": PROMPT,
-            "evals/classifier.yaml": suite(openai_server.base_url),
-            "evals/cases/classifier.jsonl": CASES,
-        },
-    )
-
-
-@pytest.fixture
-def runs(repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Runs:
-    return Runs(repo, tmp_path / "out", capsys)
 
 
 def outputs(directory: Path) -> list[Any]:
